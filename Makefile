@@ -1,0 +1,60 @@
+# The front door. `make run` and `make test` each install what they need.
+SHELL := /bin/bash
+EXAMPLE ?= ../shared/examples/gateway.json
+DATA ?= ./var
+# Debian packages the integration tests and benchmarks drive as real peers.
+DEB_PACKAGES := baresip-core sip-tester mosquitto sox socat kamailio iproute2
+DEB_COMMANDS := baresip sipp mosquitto sox socat kamailio ip
+
+.PHONY: all deps deps-npm deps-deb build typecheck lint test test-unit test-integration run bench clean
+
+all: build
+
+deps: deps-npm deps-deb
+
+# npm ci when the lock file is there (reproducible), else npm install.
+deps-npm: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json $(wildcard package-lock.json)
+	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	@touch $@
+
+# Installs the Debian packages only when one of their commands is missing.
+deps-deb:
+	@missing=""; for c in $(DEB_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages (missing:$$missing)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES) >/dev/null; \
+	fi
+	@# The packaged daemons must not run on their own: tests start their own instances.
+	@-systemctl disable --now mosquitto kamailio >/dev/null 2>&1 || true
+
+build: deps-npm
+	npx tsup
+
+typecheck: deps-npm
+	npx tsc --noEmit -p tsconfig.json
+
+lint: deps-npm
+	npx eslint --max-warnings 0 .
+
+test: deps build
+	@$(MAKE) --no-print-directory typecheck lint
+	node --import tsx tests/run.ts all
+
+test-unit: deps-npm
+	node --import tsx tests/run.ts unit
+
+test-integration: deps build
+	node --import tsx tests/run.ts integration
+
+run: deps-npm build
+	@mkdir -p $(DATA)
+	node dist/cli.js dev-config $(EXAMPLE) > $(DATA)/gateway.dev.json
+	node dist/cli.js run --config $(DATA)/gateway.dev.json --data $(DATA)
+
+bench: deps build
+	node --import tsx tests/bench/run.ts
+
+clean:
+	rm -rf dist

@@ -1,0 +1,82 @@
+/**
+ * The device part of the gateway file (CONTRACT.md): set at commissioning,
+ * never pushed by the cloud. Identity, the network role of each interface,
+ * where the cloud broker is (issue 3) and where the local admin API listens.
+ */
+import { z } from 'zod';
+import { absolutePath, hostPort, positiveInt, secret } from './primitives.js';
+
+/** Linux interface names are at most 15 characters (IFNAMSIZ - 1). */
+const interfaceName = () =>
+  z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, { message: 'must be a network interface name, e.g. eth0' });
+
+export const InterfacesSchema = z
+  .strictObject({
+    lan: interfaceName().optional().describe('Faces the desk phones.'),
+    hscn: interfaceName().optional().describe('Faces the cloud over the NHS network.'),
+    wan: interfaceName().optional().describe('Broadband or 4G, for backup trunks.'),
+  })
+  .describe('Network role of each interface; absent: found from the routing table at start.');
+
+export const AdminSchema = z.strictObject({
+  listen: hostPort().default('127.0.0.1:8080').describe('Where the local admin HTTP API listens.'),
+});
+
+export const MqttSchema = z.strictObject({
+  url: z
+    .string()
+    .regex(/^(?:mqtts?|wss?):\/\/[^\s/]+(?:\/\S*)?$/, { message: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' })
+    .describe('Broker URL.'),
+  ca: absolutePath().optional().describe("The cloud's CA certificate."),
+  cert: absolutePath().optional().describe('Per-device client certificate.'),
+  key: absolutePath().optional().describe('Key of the client certificate.'),
+  username: z.string().min(1).max(128).optional(),
+  password: secret().optional(),
+  clientId: z.string().min(1).max(128).optional().describe('Default: the device id.'),
+  keepaliveSeconds: positiveInt().default(30),
+  sessionExpirySeconds: z
+    .number()
+    .int()
+    .min(0)
+    .default(604800)
+    .describe('MQTT 5 session expiry, so QoS 1 messages sent while the box was away reach it when it returns.'),
+  reconnect: z
+    .strictObject({
+      minMs: positiveInt().default(1000),
+      maxMs: positiveInt().default(60000),
+    })
+    .prefault({})
+    .describe('Capped exponential backoff with jitter between these bounds.'),
+});
+
+export const CloudSchema = z.strictObject({
+  mqtt: MqttSchema,
+  statusIntervalSeconds: positiveInt().default(60).describe('status is published on every change and at least this often.'),
+  telemetryIntervalSeconds: positiveInt().default(60),
+});
+
+/** The board with no front panel, modem or PoE control that every x86 box and VM is. */
+export const GENERIC_BOARD = 'generic';
+
+export const DeviceSchema = z.strictObject({
+  id: z
+    .string()
+    // Used in MQTT topics (pgw/v1/{deviceId}/...): no / + # (MQTT 5 §4.7).
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'must be letters, digits, dot, dash or underscore, up to 64' })
+    .describe('Device identity; also the MQTT topic segment.'),
+  board: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { message: 'must be a board profile name, e.g. rpi4-poe' })
+    .default(GENERIC_BOARD)
+    .describe('Board profile (front panel, modem, PoE, watchdog); default generic.'),
+  interfaces: InterfacesSchema.optional(),
+  admin: AdminSchema.prefault({}),
+  cloud: CloudSchema.optional().describe('Absent: standalone, no cloud sync.'),
+});
+
+export type Device = z.output<typeof DeviceSchema>;
+export type DeviceInput = z.input<typeof DeviceSchema>;
+export type InterfacesConfig = z.output<typeof InterfacesSchema>;
+export type AdminConfig = z.output<typeof AdminSchema>;
+export type CloudConfig = z.output<typeof CloudSchema>;
+export type MqttConfig = z.output<typeof MqttSchema>;

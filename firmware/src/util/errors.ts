@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   PGW_E_STATE_TRANSITION: 'a state machine was asked for an illegal transition',
   PGW_E_USAGE: 'the command line was used wrongly',
   PGW_E_API: 'the local admin API could not be reached or answered an error',
+  PGW_E_SYNC_OFFLINE: 'the cloud broker is not connected, or the connection closed before the broker acknowledged',
+  PGW_E_SYNC_OUTBOX: 'the persistent call-record outbox could not be read or written',
   PGW_E_ADMIN_LISTEN: 'the local admin API could not listen on its address',
 } as const;
 

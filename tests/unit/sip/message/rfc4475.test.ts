@@ -36,25 +36,25 @@ import { fixtureNames, loadFixture } from '../../../fixtures/rfc4475/notation.js
 
 function ok(name: string): SipMessage {
   const r = parseMessage(loadFixture(name));
-  if (!r.ok) assert.unreachable(`${name} should parse: ${r.error}`);
+  if (!r.ok) throw new Error(`${name} should parse: ${r.error}`);
   return r.message;
 }
 
 function req(name: string): SipRequest {
   const m = ok(name);
-  if (m.kind !== 'request') assert.unreachable(`${name} should be a request`);
+  if (m.kind !== 'request') throw new Error(`${name} should be a request`);
   return m;
 }
 
 function res(name: string): SipResponse {
   const m = ok(name);
-  if (m.kind !== 'response') assert.unreachable(`${name} should be a response`);
+  if (m.kind !== 'response') throw new Error(`${name} should be a response`);
   return m;
 }
 
 function bad(name: string): ParseFailure {
   const r = parseMessage(loadFixture(name));
-  if (r.ok) assert.unreachable(`${name} should be rejected`);
+  if (r.ok) throw new Error(`${name} should be rejected`);
   return r;
 }
 

@@ -114,9 +114,10 @@ function parse(data: Buffer): ParseResult {
     truncated = data[data.length - 1] !== 0x0a;
   }
 
-  const lines = splitLines(data.toString('utf8', start, headEnd));
+  const text = data.toString('utf8', start, headEnd);
+  const lines = splitLines(text);
   const first = readStartLine(lines[0] ?? '');
-  const isRequest = !(first instanceof Bad ? (lines[0] ?? '').startsWith('SIP/') : first.kind === 'response');
+  const isRequest = !(first instanceof Bad ? isStatusLine(lines[0] ?? '') : first.kind === 'response');
   const method = first instanceof Bad ? requestMethodOf(lines[0] ?? '') : first.kind === 'request' ? first.method : undefined;
 
   const headers = new Headers();
@@ -124,8 +125,11 @@ function parse(data: Buffer): ParseResult {
 
   const fault =
     (first instanceof Bad ? first : undefined) ??
-    headerError ??
     (truncated ? new Bad('message truncated inside the header block') : undefined) ??
+    // A CR that does not end a line could be read as a line end by another
+    // element: a way to smuggle header lines past it. Refuse it.
+    (hasBareCr(text) ? new Bad('bare CR in the header block') : undefined) ??
+    headerError ??
     checkMandatory(headers, first instanceof Bad ? undefined : first);
   let body: Buffer = EMPTY;
   let framing: Bad | undefined;
@@ -160,6 +164,14 @@ function splitLines(text: string): string[] {
   return lines;
 }
 
+function hasBareCr(text: string): boolean {
+  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) {
+    // The header block may end in the CR of a "\r\n\n" terminator.
+    if (i + 1 < text.length && text.charCodeAt(i + 1) !== 0x0a) return true;
+  }
+  return false;
+}
+
 /** Split at runs of SP/HTAB, ignoring leading and trailing ones. */
 function words(line: string): string[] {
   const out: string[] = [];
@@ -174,8 +186,13 @@ function words(line: string): string[] {
   return out;
 }
 
+/** A status line starts with the SIP version, which is case-insensitive (§7.1); a method cannot contain `/`. */
+function isStatusLine(line: string): boolean {
+  return line.length >= 4 && line.slice(0, 4).toUpperCase() === 'SIP/';
+}
+
 function requestMethodOf(line: string): string | undefined {
-  if (line.startsWith('SIP/')) return undefined;
+  if (isStatusLine(line)) return undefined;
   const w = words(line)[0];
   return w !== undefined && isToken(w) ? w : undefined;
 }
@@ -195,7 +212,7 @@ function checkVersion(v: string): Bad | undefined {
 }
 
 function readStartLine(line: string): StartLine | Bad {
-  if (line.startsWith('SIP/')) {
+  if (isStatusLine(line)) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase. The reason may
     // be empty (RFC 4475 §3.1.1.13; its SP is tolerated when missing) and any
     // UTF-8 (§3.1.1.12).

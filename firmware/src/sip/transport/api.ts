@@ -30,6 +30,37 @@ export interface InboundMessage {
 export interface SendOptions {
   /** Prefer this existing connection (responses on stream transports, RFC 3261 §18.2.2). */
   connectionId?: string;
+  /**
+   * Apply the §18.1.1 size rule in send() (default true). A caller that has
+   * already chosen the protocol with outboundProtocol() (the transaction
+   * layer) passes false so that its choice stands.
+   */
+  sizeRule?: boolean;
+  /** UDP: send from the socket bound to this local endpoint (RFC 3581 §4: responses leave from where the request arrived). */
+  local?: Endpoint;
+  /** TLS: the name the server certificate must match, also sent as SNI. Default: destination.address. */
+  tlsServerName?: string;
+}
+
+/**
+ * RFC 3261 §18.1.1: a request within 200 bytes of the path MTU (1500 when
+ * unknown) must go over a congestion-controlled transport: requests larger
+ * than this many bytes that would go over UDP go over TCP when TCP is listening.
+ */
+export const UDP_SIZE_THRESHOLD = 1300;
+
+/** Default ports (RFC 3261 §19.1.2): 5060 for UDP and TCP, 5061 for TLS. */
+export function defaultPort(protocol: TransportProtocol): number {
+  return protocol === 'tls' ? 5061 : 5060;
+}
+
+export interface ConnectionInfo {
+  connectionId: string;
+  protocol: TransportProtocol;
+  remote: Endpoint;
+  local: Endpoint;
+  /** True when the peer opened it. */
+  inbound: boolean;
 }
 
 export interface TransportLayer {
@@ -50,4 +81,20 @@ export interface TransportLayer {
   /** Listening endpoints, for logs and the admin API. */
   listening(): Endpoint[];
   close(): Promise<void>;
+
+  // Optional members (the real layer has them all; fakes in tests need not).
+
+  /**
+   * The protocol send() would use for this message: `tcp` instead of `udp`
+   * for a request over UDP_SIZE_THRESHOLD bytes when TCP is listening
+   * (§18.1.1), else destination.protocol. The transaction layer asks first,
+   * rewrites the top Via (transport and port, from localFor()) when the
+   * answer differs, sends to the new destination with { sizeRule: false },
+   * and runs its timers as for a reliable transport.
+   */
+  outboundProtocol?(message: SipMessage, destination: Endpoint): TransportProtocol;
+  /** localFor(), but waiting for the kernel's answer instead of a cached or estimated one. */
+  resolveLocal?(remote: Endpoint): Promise<Endpoint>;
+  /** Called when a stream connection closes (a registered flow is gone, RFC 5626 §5.2). */
+  onConnectionClosed?(handler: (info: ConnectionInfo) => void): () => void;
 }

@@ -293,6 +293,15 @@ export function sameAddress(a: string, b: string): boolean {
   return stripBrackets(a).toLowerCase() === stripBrackets(b).toLowerCase();
 }
 
+/** A key that is equal for equal addresses however they are written (IPv6 zero compression, brackets, v4-mapped). */
+export function canonicalAddress(address: string): string {
+  let a = stripBrackets(address);
+  if (a.toLowerCase().startsWith('::ffff:') && isIP(a.slice(7)) === 4) a = a.slice(7);
+  const bits = addressBits(a);
+  if (!bits) return a.toLowerCase();
+  return bits.bits === 32 ? a : `v6:${bits.value.toString(16)}`;
+}
+
 export function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

@@ -29,9 +29,19 @@ export interface SipResponse extends SipMessageBase {
 
 export type SipMessage = SipRequest | SipResponse;
 
-/** A parameter list keeps order; a parameter without a value maps to null (`;lr`). */
+/**
+ * A parameter list keeps order; a parameter without a value maps to null (`;lr`).
+ * Names are lower-case (parameter names are case-insensitive, §7.3.1, §19.1.4).
+ * URI parameter values are unescaped; header parameter values are as written
+ * (a quoted-string keeps its quotes: see unquote()).
+ */
 export type Params = Map<string, string | null>;
 
+/**
+ * user, password, parameter and header values are unescaped (`%75ser` is
+ * `user`; formatUri escapes again). A tel URI (RFC 3966) has its number in
+ * `user` and an empty `host`.
+ */
 export interface SipUri {
   scheme: 'sip' | 'sips' | 'tel';
   user?: string;
@@ -45,6 +55,7 @@ export interface SipUri {
 
 /** name-addr / addr-spec with header parameters: From, To, Contact, Route, P-Asserted-Identity. */
 export interface NameAddr {
+  /** Unquoted, escapes removed (`"A \"B\""` → `A "B"`); token display names as written. */
   displayName?: string;
   uri: SipUri;
   params: Params;

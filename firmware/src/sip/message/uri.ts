@@ -28,8 +28,12 @@ function fail(message: string, uri: string): never {
   throw new PgwError('PGW_E_SIP_PARSE', message, { context: { uri: uri.length > 200 ? uri.slice(0, 200) + '…' : uri } });
 }
 
-/** Characters that may stand raw in a user part: user chars and the `%` of an escape. */
-const isUserRaw = (c: number): boolean => isUserChar(c) || c === 0x25;
+/**
+ * Characters that may stand raw in a user part: user chars and the `%` of an
+ * escape. `#` is tolerated too: desk phones send feature codes like `*97#`
+ * unescaped, and it cannot be mistaken for a delimiter (formatUri escapes it).
+ */
+const isUserRaw = (c: number): boolean => isUserChar(c) || c === 0x25 || c === 0x23;
 const isPasswordRaw = (c: number): boolean => isPasswordChar(c) || c === 0x25;
 const isParamRaw = (c: number): boolean => isParamChar(c) || c === 0x25;
 const isHeaderRaw = (c: number): boolean => isHeaderNameValueChar(c) || c === 0x25;

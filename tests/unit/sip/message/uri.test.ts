@@ -79,6 +79,13 @@ test('user parts may hold ; ? / & = + $ , (user-unreserved)', () => {
   assert.is(parseUri('sip:a?b/c&d=e+f$g,h@x').user, 'a?b/c&d=e+f$g,h');
 });
 
+test('a raw # in the user part is tolerated (feature codes) and escaped when formatted', () => {
+  const u = parseUri('sip:*97#@pbx.example.com');
+  assert.is(u.user, '*97#');
+  assert.is(formatUri(u), 'sip:*97%23@pbx.example.com');
+  assert.ok(uriEquals(u, parseUri('sip:*97%23@pbx.example.com')));
+});
+
 test('malformed URIs throw PGW_E_SIP_PARSE', () => {
   for (const s of [
     '',

@@ -405,6 +405,16 @@ export class SipTransportLayer implements TransportLayer {
     const stamped = stampReceived(request, via, source);
     const reason = status === 400 ? badRequestReason(problem) : reasonPhrase(status);
     const response = bareResponse(request, status, reason);
+    if (conn && conn.state === 'open') {
+      // §18.2.2: back over the same connection, written now, before a
+      // framing error closes it.
+      const data = serializeMessage(response);
+      traceSip(this.logger, 'send', conn.remote, conn.local, data);
+      conn.write(data).catch((err: unknown) => {
+        this.logger.debug({ err: (err as Error).message, connectionId: conn.id }, 'could not answer a bad request');
+      });
+      return;
+    }
     const inbound: InboundMessage = conn ? { message: request, source, local, connectionId: conn.id } : { message: request, source, local };
     const route = responseRoute(stamped, inbound);
     this.send(response, route.destination, route.options).catch((err: unknown) => {

@@ -1220,7 +1220,7 @@ export class InviteSession {
   private refreshRequestHeaders(): Array<[string, string]> {
     if (!this.st.enabled) return [];
     const refresher = this.timerLocalRefresher === undefined ? undefined : this.timerLocalRefresher ? 'uac' : 'uas';
-    return [['Supported', supportedOptionTags(this.host.config).join(', ')], ...requestTimerHeaders(this.sessionInterval, this.minSE, refresher)];
+    return [['Supported', supportedOptionTags(this.host.config, 'uac').join(', ')], ...requestTimerHeaders(this.sessionInterval, this.minSE, refresher)];
   }
 
   /** A refresh (either direction) succeeded: restart the session timer with what it negotiated, or stop it. */

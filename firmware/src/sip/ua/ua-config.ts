@@ -47,10 +47,14 @@ export function uaConfig(partial: Partial<UaConfig> = {}): UaConfig {
   };
 }
 
-/** Option tags we understand in Require (RFC 3261 §8.2.2.3 → 420 for others). */
-export function supportedOptionTags(config: UaConfig): string[] {
+/**
+ * Option tags we support as UAS (in Require of requests we receive: others get
+ * 420, RFC 3261 §8.2.2.3; and in Supported of our responses) or as UAC (in
+ * Supported of our requests).
+ */
+export function supportedOptionTags(config: UaConfig, role: 'uas' | 'uac' = 'uas'): string[] {
   const out: string[] = [];
-  if (config.uasPrack !== 'off' || config.uacPrack !== 'off') out.push('100rel');
+  if ((role === 'uas' ? config.uasPrack : config.uacPrack) !== 'off') out.push('100rel');
   if (config.sessionTimer.enabled) out.push('timer');
   return out;
 }

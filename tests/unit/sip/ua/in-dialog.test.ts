@@ -20,7 +20,7 @@ function uacCall(h: Harness, o: { allow?: string; timer?: string; media?: Sessio
 }
 
 /** A request from the peer inside the UAC call's dialog. */
-function fromPeer(s: InviteSession, method: string, cseq: number, o: { headers?: [string, string][]; body?: string } = {}): SipRequest {
+function fromPeer(s: InviteSession, method: string, cseq: number, o: { headers?: [string, string][]; body?: string; contentType?: string } = {}): SipRequest {
   return request(method, {
     uri: 'sip:192.0.2.10:5060',
     from: '<sip:202@surgery.example>;tag=peer',

@@ -1,0 +1,405 @@
+/**
+ * One call leg's media on the gateway: an RTP/RTCP socket pair bound on the
+ * address facing that leg, the SDP-derived configuration, symmetric
+ * latching, the renumbering of what is sent to it, and its counters.
+ * Legs are made and bridged by MediaRelay; the forwarding path is here.
+ *
+ *   idle ──setSdp──► active ──setSdp──► active
+ *     │                │
+ *     └────close───────┴──► closed
+ *
+ * Per packet the path does no allocation of its own: headers are read and
+ * rewritten in place in the buffer the socket delivered, and that same
+ * buffer is sent on the other leg's socket.
+ */
+import { EventEmitter } from 'node:events';
+import type { RemoteInfo } from 'node:dgram';
+import type { Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/logger.js';
+import { PgwError } from '../../util/errors.js';
+import type { RtpPortPair } from '../rtp/port-pool.js';
+import { classifyPacket, isValidRtcpCompound, rewriteRtcpSsrcs } from '../rtp/rtcp.js';
+import type { RtcpRewrite } from '../rtp/rtcp.js';
+import { rtpPayloadOffset, rtpSequence, rtpSsrc, seqDelta, setRtpPayloadType } from '../rtp/rtp-header.js';
+import { createTranscoder } from '../codec/transcoder.js';
+import type { PayloadTranscoder } from '../codec/transcoder.js';
+import { Latch } from './latch.js';
+import { StreamRenumberer } from './stream-renumberer.js';
+import { emptyLegConfig, legConfigFromSdp } from './leg-config.js';
+import type { LegConfig, LegSdp } from './leg-config.js';
+import { codecName, transcodableCodec } from './codec-ids.js';
+import type { LegStats } from './leg-stats.js';
+
+export type LegState = 'idle' | 'active' | 'closed';
+
+const TRANSITIONS: Readonly<Record<LegState, readonly LegState[]>> = {
+  idle: ['active', 'closed'],
+  active: ['active', 'closed'],
+  closed: [],
+};
+
+export interface DeadMediaEvent {
+  leg: MediaLeg;
+  /** How long no RTP came from the leg, in ms. */
+  silentMs: number;
+}
+
+export interface LatchEvent {
+  leg: MediaLeg;
+  kind: 'rtp' | 'rtcp';
+  address: string;
+  port: number;
+  relatch: boolean;
+}
+
+export interface MediaLegEvents {
+  dead: [DeadMediaEvent];
+  latched: [LatchEvent];
+  closed: [MediaLeg];
+}
+
+export interface MediaLegOptions {
+  id: string;
+  label?: string;
+  pair: RtpPortPair;
+  clock: Clock;
+  logger: Logger;
+  relatchAfterMs: number;
+}
+
+/** A gap bigger than this in sequence numbers is a restart, not loss (RFC 3550 A.1 MAX_DROPOUT). */
+const MAX_DROPOUT = 3000;
+
+export class MediaLeg extends EventEmitter<MediaLegEvents> {
+  readonly id: string;
+  readonly label: string | null;
+  readonly localAddress: string;
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+
+  private stateValue: LegState = 'idle';
+  private readonly pair: RtpPortPair;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly relatchAfterMs: number;
+  private config: LegConfig = emptyLegConfig();
+  /** @internal set by MediaRelay.bridge */
+  peerLeg: MediaLeg | null = null;
+
+  private readonly rtpLatch = new Latch();
+  private readonly rtcpLatch = new Latch();
+  /** Renumbering of what the gateway sends to this leg. */
+  readonly output = new StreamRenumberer();
+  /** Transcoders into this leg's codec, by source codec id; cleared when either side changes. */
+  private transcoders = new Map<number, PayloadTranscoder | null>();
+
+  // Receive-side sequence tracking for loss.
+  private rxSsrc = -1;
+  private rxMaxSeq = 0;
+
+  // Dead-media monitoring (monotonic ms).
+  /** @internal */
+  lastRxMono = 0;
+  /** @internal */
+  monitorSince: number;
+  /** @internal */
+  deadReported = false;
+
+  private readonly counters: Omit<LegStats, 'id' | 'label' | 'state' | 'localAddress' | 'rtpPort' | 'rtcpPort' | 'remote' | 'latched' | 'peer' | 'codec' | 'flow' | 'dead'> = {
+    rx: { packets: 0, bytes: 0, lastPacketAt: null, lost: 0, rtcpPackets: 0 },
+    tx: { packets: 0, bytes: 0, rtcpPackets: 0, transcoded: 0 },
+    dropped: { invalid: 0, foreignSource: 0, unknownPayloadType: 0, direction: 0, noRoute: 0, codec: 0 },
+  };
+
+  constructor(options: MediaLegOptions) {
+    super();
+    this.id = options.id;
+    this.label = options.label ?? null;
+    this.pair = options.pair;
+    this.localAddress = options.pair.address;
+    this.rtpPort = options.pair.rtpPort;
+    this.rtcpPort = options.pair.rtcpPort;
+    this.clock = options.clock;
+    this.log = options.logger;
+    this.relatchAfterMs = options.relatchAfterMs;
+    this.monitorSince = this.clock.monotonic();
+    this.pair.rtp.on('message', (buf, rinfo) => this.onRtpSocket(buf, rinfo));
+    this.pair.rtcp.on('message', (buf, rinfo) => this.onRtcp(buf, rinfo));
+  }
+
+  get state(): LegState {
+    return this.stateValue;
+  }
+
+  get peer(): MediaLeg | null {
+    return this.peerLeg;
+  }
+
+  get flow(): Readonly<LegConfig['flow']> {
+    return this.config.flow;
+  }
+
+  private transition(to: LegState): void {
+    const from = this.stateValue;
+    if (!TRANSITIONS[from].includes(to)) {
+      throw new PgwError('PGW_E_STATE_TRANSITION', `media leg ${this.id}: ${from} → ${to} is not allowed`, { context: { leg: this.id, from, to } });
+    }
+    if (from !== to) this.log.debug({ leg: this.id, from, to }, 'media leg state');
+    this.stateValue = to;
+  }
+
+  /**
+   * Apply the SDP exchanged on this leg (after each offer/answer, including
+   * re-INVITEs for hold and resume). A changed remote address or port
+   * unlatches, so the next valid packet latches again (RFC 4961 with the
+   * new address); an unchanged one keeps the latch, so a re-INVITE does not
+   * open a window for a hijack.
+   */
+  setSdp(sdp: LegSdp): void {
+    const next = legConfigFromSdp(sdp);
+    const prev = this.config;
+    this.transition('active');
+    // A latch made before the first SDP (comedia: media can beat the answer) is kept.
+    const moved = prev.remote !== null && (prev.remote.address !== next.remote?.address || prev.remote.port !== next.remote?.port);
+    if (moved) {
+      this.rtpLatch.reset();
+      this.rtcpLatch.reset();
+    }
+    const flowChanged = prev.flow.toLeg !== next.flow.toLeg || prev.flow.fromLeg !== next.flow.fromLeg;
+    this.config = next;
+    this.transcoders = new Map();
+    this.peerLeg?.clearTranscoders();
+    if (flowChanged) this.restartMonitor();
+    this.log.debug({ leg: this.id, remote: next.remote, flow: next.flow, codec: next.txPrimary ? codecName(next.txPrimary.id) : null }, 'media leg configured');
+  }
+
+  /** @internal */
+  clearTranscoders(): void {
+    this.transcoders = new Map();
+  }
+
+  /** @internal restart the dead-media clock (bridged, resumed, reconfigured). */
+  restartMonitor(): void {
+    this.monitorSince = this.clock.monotonic();
+    this.deadReported = false;
+  }
+
+  private rtpDestination(): { address: string; port: number } | null {
+    if (this.rtpLatch.address !== null) return { address: this.rtpLatch.address, port: this.rtpLatch.port };
+    const r = this.config.remote;
+    return r ? { address: r.address, port: r.port } : null;
+  }
+
+  private rtcpDestination(): { address: string; port: number } | null {
+    if (this.rtcpLatch.address !== null) return { address: this.rtcpLatch.address, port: this.rtcpLatch.port };
+    const r = this.config.remote;
+    return r ? { address: r.rtcpAddress, port: r.rtcpPort } : null;
+  }
+
+  private onRtpSocket(buf: Buffer, rinfo: RemoteInfo): void {
+    if (this.stateValue === 'closed') return;
+    const len = buf.length;
+    const kind = classifyPacket(buf, len);
+    // RFC 5761: RTCP that arrives on the RTP port is still RTCP.
+    if (kind === 'rtcp') return this.onRtcp(buf, rinfo);
+    if (kind === 'invalid' || rtpPayloadOffset(buf, len) < 0) {
+      this.counters.dropped.invalid++;
+      return;
+    }
+    const pt = buf[1]! & 0x7f;
+    const id = this.config.rxPt[pt]!;
+    if (id < 0 && this.stateValue === 'active') {
+      // Not a payload type of this leg: not valid media, so it neither latches nor goes through.
+      this.counters.dropped.unknownPayloadType++;
+      return;
+    }
+    const now = this.clock.monotonic();
+    const latch = this.rtpLatch.accept(rinfo.address, rinfo.port, now, this.relatchAfterMs);
+    if (latch === 'rejected') {
+      this.counters.dropped.foreignSource++;
+      return;
+    }
+    if (latch !== 'same') this.onLatched('rtp', rinfo, latch === 'relatched');
+
+    const rx = this.counters.rx;
+    rx.packets++;
+    rx.bytes += len;
+    rx.lastPacketAt = this.clock.now();
+    this.lastRxMono = now;
+    if (this.deadReported) this.deadReported = false;
+    this.trackLoss(buf);
+
+    if (!this.config.flow.fromLeg) {
+      this.counters.dropped.direction++;
+      return;
+    }
+    const peer = this.peerLeg;
+    if (peer === null || id < 0) {
+      this.counters.dropped.noRoute++;
+      return;
+    }
+    peer.sendRtp(buf, len, id, now, this);
+  }
+
+  private trackLoss(buf: Buffer): void {
+    const ssrc = rtpSsrc(buf);
+    const seq = rtpSequence(buf);
+    if (ssrc !== this.rxSsrc) {
+      this.rxSsrc = ssrc;
+      this.rxMaxSeq = seq;
+      return;
+    }
+    const d = seqDelta(seq, this.rxMaxSeq);
+    if (d > 0) {
+      if (d > 1 && d < MAX_DROPOUT) this.counters.rx.lost += d - 1;
+      if (d < MAX_DROPOUT) this.rxMaxSeq = seq;
+      else this.rxMaxSeq = seq; // restart: resynchronise (RFC 3550 A.1)
+    } else if (d < 0 && d > -MAX_DROPOUT && this.counters.rx.lost > 0) {
+      // A late packet was counted lost when the gap was seen.
+      this.counters.rx.lost--;
+    }
+  }
+
+  /** @internal forward one RTP packet from `from` to this leg. */
+  sendRtp(buf: Buffer, len: number, codec: number, now: number, from: MediaLeg): void {
+    if (this.stateValue !== 'active') {
+      from.counters.dropped.noRoute++;
+      return;
+    }
+    if (!this.config.flow.toLeg) {
+      from.counters.dropped.direction++;
+      return;
+    }
+    const dest = this.rtpDestination();
+    if (dest === null) {
+      from.counters.dropped.noRoute++;
+      return;
+    }
+    let pt = this.config.txPt.get(codec);
+    if (pt === undefined) {
+      // Not a codec this leg accepted: transcode into its primary codec, if both are ones we can.
+      const t = this.transcoderFrom(codec);
+      const primary = this.config.txPrimary;
+      if (!t || !primary) {
+        from.counters.dropped.codec++;
+        return;
+      }
+      const off = rtpPayloadOffset(buf, len);
+      const padding = buf[0]! & 0x20 ? buf[len - 1]! : 0;
+      t.transcode(buf, off, len - off - padding);
+      pt = primary.pt;
+      this.counters.tx.transcoded++;
+    }
+    if (pt !== (buf[1]! & 0x7f)) setRtpPayloadType(buf, pt);
+    this.output.rewrite(buf, now);
+    this.pair.rtp.send(buf, 0, len, dest.port, dest.address);
+    this.counters.tx.packets++;
+    this.counters.tx.bytes += len;
+  }
+
+  private transcoderFrom(codec: number): PayloadTranscoder | null {
+    let t = this.transcoders.get(codec);
+    if (t === undefined) {
+      const from = transcodableCodec(codec);
+      const primary = this.config.txPrimary;
+      const to = primary ? transcodableCodec(primary.id) : null;
+      t = from && to ? createTranscoder(from, to) : null;
+      this.transcoders.set(codec, t);
+      if (t) this.log.info({ leg: this.id, from, to }, 'transcoding toward leg');
+    }
+    return t;
+  }
+
+  private onRtcp(buf: Buffer, rinfo: RemoteInfo): void {
+    if (this.stateValue === 'closed') return;
+    const len = buf.length;
+    if (!isValidRtcpCompound(buf, len)) {
+      this.counters.dropped.invalid++;
+      return;
+    }
+    const now = this.clock.monotonic();
+    const latch = this.rtcpLatch.accept(rinfo.address, rinfo.port, now, this.relatchAfterMs);
+    if (latch === 'rejected') {
+      this.counters.dropped.foreignSource++;
+      return;
+    }
+    if (latch !== 'same') this.onLatched('rtcp', rinfo, latch === 'relatched');
+    this.counters.rx.rtcpPackets++;
+    const peer = this.peerLeg;
+    if (peer === null) {
+      this.counters.dropped.noRoute++;
+      return;
+    }
+    peer.sendRtcp(buf, len, this);
+  }
+
+  /** @internal forward an RTCP compound from `from` to this leg, renumbered like the RTP. */
+  sendRtcp(buf: Buffer, len: number, from: MediaLeg): void {
+    if (this.stateValue !== 'active') return;
+    const dest = this.rtcpDestination();
+    if (dest === null) {
+      from.counters.dropped.noRoute++;
+      return;
+    }
+    // Sender info describes from's media, which this leg receives renumbered by this.output;
+    // report blocks describe what `from` received, renumbered by from.output.
+    const toHere = this.output;
+    const toThere = from.output;
+    if (toHere.isRewriting || toThere.isRewriting) {
+      const rw: RtcpRewrite = {
+        sender: toHere.isRewriting ? { from: toHere.srcSsrc, to: toHere.outSsrc!, tsOffset: toHere.tsOffset } : null,
+        reported: toThere.isRewriting ? { from: toThere.outSsrc!, to: toThere.srcSsrc, seqOffset: toThere.seqOffset } : null,
+      };
+      rewriteRtcpSsrcs(buf, len, rw);
+    }
+    this.pair.rtcp.send(buf, 0, len, dest.port, dest.address);
+    this.counters.tx.rtcpPackets++;
+  }
+
+  private onLatched(kind: 'rtp' | 'rtcp', rinfo: RemoteInfo, relatch: boolean): void {
+    const remote = this.config.remote;
+    const expected = kind === 'rtp' ? remote?.port : remote?.rtcpPort;
+    const viaNat = remote !== null && (rinfo.address !== (kind === 'rtp' ? remote.address : remote.rtcpAddress) || rinfo.port !== expected);
+    this.log.info({ leg: this.id, kind, address: rinfo.address, port: rinfo.port, relatch, viaNat }, relatch ? 'media source moved; relatched' : 'media latched');
+    this.emit('latched', { leg: this, kind, address: rinfo.address, port: rinfo.port, relatch });
+  }
+
+  stats(): LegStats {
+    const remote = this.config.remote;
+    const c = this.counters;
+    return {
+      id: this.id,
+      label: this.label,
+      state: this.stateValue,
+      localAddress: this.localAddress,
+      rtpPort: this.rtpPort,
+      rtcpPort: this.rtcpPort,
+      remote: remote ? { address: remote.address, port: remote.port } : null,
+      latched: this.rtpLatch.address !== null ? { address: this.rtpLatch.address, port: this.rtpLatch.port } : null,
+      peer: this.peerLeg?.id ?? null,
+      codec: this.config.txPrimary ? codecName(this.config.txPrimary.id) : null,
+      flow: { ...this.config.flow },
+      rx: { ...c.rx },
+      tx: { ...c.tx },
+      dropped: { ...c.dropped },
+      dead: this.deadReported,
+    };
+  }
+
+  /**
+   * Unbridge, close the sockets and give the ports back. Idempotent. The
+   * other leg stays open (the B2BUA may bridge it elsewhere).
+   */
+  async close(): Promise<void> {
+    if (this.stateValue === 'closed') return;
+    this.transition('closed');
+    const peer = this.peerLeg;
+    if (peer) {
+      peer.peerLeg = null;
+      this.peerLeg = null;
+    }
+    this.transcoders = new Map();
+    await this.pair.close();
+    this.emit('closed', this);
+  }
+}

@@ -123,6 +123,18 @@ export async function makeTone(opts: ToneOptions): Promise<string> {
   return opts.path;
 }
 
+/**
+ * Writes a raw (headerless) 8 kHz G.711 µ-law sine: what SIPp's `rtp_stream`
+ * sends as PCMU payload (tests/sipp/uas-answer-rtp.xml streams `rtp-tone.ulaw`).
+ */
+export async function makeUlawTone(opts: { path: string; freqHz: number; seconds: number; amplitude?: number }): Promise<string> {
+  await runOk('sox', [
+    '-n', '-r', '8000', '-c', '1', '-t', 'ul', opts.path,
+    'synth', String(opts.seconds), 'sine', String(opts.freqHz), 'vol', String(opts.amplitude ?? 0.5),
+  ]);
+  return opts.path;
+}
+
 /** Root mean square of `samples` (0 for none). */
 export function rms(samples: Float32Array): number {
   if (samples.length === 0) return 0;

@@ -35,6 +35,9 @@
  *   answermode=manual), CALL_RINGING (caller), CALL_ESTABLISHED, CALL_CLOSED,
  *   CALL_RTPESTAB, CALL_RTCP, AUDIO_ERROR (e.g. end of file), CALL_LOCAL_SDP,
  *   CALL_REMOTE_SDP.
+ * - Events only go to a connected ctrl_tcp client, and registration starts
+ *   as soon as an account exists: the account is therefore added with
+ *   `uanew` after connecting, so REGISTER_OK is never missed.
  * - stdout is block-buffered when not a tty: run under `stdbuf -oL -eL` so the
  *   log is live; `statmode_default off` stops the per-call bitrate ticker.
  * - It binds TLS on the SIP port + 1 (and TCP on the SIP port): space phones'
@@ -244,7 +247,9 @@ export class BaresipPhone {
     const recDir = join(workDir, 'rec');
     mkdirSync(recDir, { recursive: true });
     writeFileSync(join(workDir, 'config'), baresipConfig(opts, recDir));
-    writeFileSync(join(workDir, 'accounts'), `${baresipAccountLine(opts)}\n`);
+    // No account at start: it is added with 'uanew' once ctrl_tcp is connected,
+    // else the first REGISTER_OK is emitted before anyone listens and is lost.
+    writeFileSync(join(workDir, 'accounts'), '# added over ctrl_tcp (uanew) by tests/support/baresip.ts\n');
     writeFileSync(join(workDir, 'contacts'), '');
     const args = ['-oL', '-eL', 'baresip', '-f', workDir];
     if (opts.sipTrace) args.push('-s');
@@ -252,6 +257,8 @@ export class BaresipPhone {
     const phone = new BaresipPhone(opts, workDir, recDir, proc);
     try {
       await withTimeout(phone.connect(), opts.startTimeoutMs ?? 10_000, `baresip ${opts.name} to start`);
+      const r = await phone.command('uanew', baresipAccountLine(opts));
+      if (!r.ok) throw new HarnessError(`uanew refused the account: ${r.data}`);
     } catch (e) {
       const log = await phone.stop();
       throw new HarnessError(`baresip ${opts.name} did not start: ${(e as Error).message}`, log);

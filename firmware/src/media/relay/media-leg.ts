@@ -184,12 +184,6 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     this.deadReported = false;
   }
 
-  private rtpDestination(): { address: string; port: number } | null {
-    if (this.rtpLatch.address !== null) return { address: this.rtpLatch.address, port: this.rtpLatch.port };
-    const r = this.config.remote;
-    return r ? { address: r.address, port: r.port } : null;
-  }
-
   private rtcpDestination(): { address: string; port: number } | null {
     if (this.rtcpLatch.address !== null) return { address: this.rtcpLatch.address, port: this.rtcpLatch.port };
     const r = this.config.remote;
@@ -270,10 +264,17 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
       from.counters.dropped.direction++;
       return;
     }
-    const dest = this.rtpDestination();
-    if (dest === null) {
-      from.counters.dropped.noRoute++;
-      return;
+    // Destination without building an object per packet: the latched source, else the SDP address.
+    let address = this.rtpLatch.address;
+    let port = this.rtpLatch.port;
+    if (address === null) {
+      const r = this.config.remote;
+      if (r === null) {
+        from.counters.dropped.noRoute++;
+        return;
+      }
+      address = r.address;
+      port = r.port;
     }
     let pt = this.config.txPt.get(codec);
     if (pt === undefined) {
@@ -292,7 +293,7 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     }
     if (pt !== (buf[1]! & 0x7f)) setRtpPayloadType(buf, pt);
     this.output.rewrite(buf, now);
-    this.pair.rtp.send(buf, 0, len, dest.port, dest.address);
+    this.pair.rtp.send(buf, 0, len, port, address);
     this.counters.tx.packets++;
     this.counters.tx.bytes += len;
   }

@@ -21,6 +21,10 @@ export const ERROR_CODES = {
   PGW_E_SYNC_OFFLINE: 'the cloud broker is not connected, or the connection closed before the broker acknowledged',
   PGW_E_SYNC_OUTBOX: 'the persistent call-record outbox could not be read or written',
   PGW_E_ADMIN_LISTEN: 'the local admin API could not listen on its address',
+  PGW_E_HW_BOARD: 'device.board names no known board profile',
+  PGW_E_HW_IO: 'a hardware device (serial port, watchdog, notify socket) could not be opened, read or written',
+  PGW_E_HW_TIMEOUT: 'a hardware device did not answer a command in time',
+  PGW_E_HW_PROTOCOL: 'a hardware device answered with an error or with something its driver could not parse',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

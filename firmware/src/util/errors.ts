@@ -25,6 +25,11 @@ export const ERROR_CODES = {
   PGW_E_HW_IO: 'a hardware device (serial port, watchdog, notify socket) could not be opened, read or written',
   PGW_E_HW_TIMEOUT: 'a hardware device did not answer a command in time',
   PGW_E_HW_PROTOCOL: 'a hardware device answered with an error or with something its driver could not parse',
+  PGW_E_OTA_BUNDLE: 'an OTA bundle is malformed, or its manifest is invalid',
+  PGW_E_OTA_SIGNATURE: 'an OTA bundle is unsigned, or its signature does not verify with a trusted key',
+  PGW_E_OTA_DOWNLOAD: 'an OTA bundle could not be downloaded',
+  PGW_E_OTA_SLOT: 'a boot slot could not be read, written or switched',
+  PGW_E_OTA_STATE: 'the OTA agent state file is unreadable or was written by a newer schema',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

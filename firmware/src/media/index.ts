@@ -20,3 +20,4 @@ export * from './sdp/index.js';
 export * from './rtp/index.js';
 export * from './codec/index.js';
 export * from './relay/index.js';
+export * from './port/index.js';

@@ -45,11 +45,17 @@ export interface TransactionUser {
   onCancel?(inviteTx: ServerTransaction, cancel: SipRequest): void;
   /** A response matching no client transaction (2xx retransmissions to INVITE). */
   onStrayResponse?(response: SipResponse, inbound: InboundMessage): void;
+  /** A response of this server transaction could not be sent; the transaction has terminated (§17.2.4). */
+  onTransportError?(tx: ServerTransaction, error: Error): void;
+  /** Timer H fired: no ACK came for the non-2xx final response of this INVITE server transaction (§17.2.1). */
+  onAckTimeout?(tx: ServerTransaction): void;
 }
 
 export interface SendRequestOptions {
   destination: Endpoint;
   handlers: ClientTransactionHandlers;
+  /** TLS: the name the server certificate must match (SNI). Default: the destination address. */
+  tlsServerName?: string;
 }
 
 export interface TransactionLayer {
@@ -57,10 +63,20 @@ export interface TransactionLayer {
    * Start a client transaction. The caller has built the request; the layer
    * fills in the top Via's sent-by (from the transport's localFor) and a
    * branch (z9hG4bK…) when the top Via has none.
+   *
+   * Precisely: with no Via at all, the layer adds
+   * `SIP/2.0/<PROTO> <localFor(destination)>;branch=z9hG4bK…;rport`; a top Via
+   * that is there is kept, with a branch added if it lacks one. When the
+   * transport's §18.1.1 size rule moves a UDP request to TCP, the top Via's
+   * transport and port are rewritten to match (and back again if TCP is
+   * refused). The request object is updated in place, so a CANCEL can copy
+   * the INVITE's final top Via (§9.1). Throws PGW_E_SIP_STATE for ACK (sent
+   * by the INVITE transaction or with sendStateless) and for a branch+method
+   * already in use.
    */
   sendRequest(request: SipRequest, options: SendRequestOptions): ClientTransaction;
-  /** Send a request statelessly (ACK for 2xx, RFC 3261 §13.2.2.4). */
-  sendStateless(request: SipRequest, destination: Endpoint): Promise<void>;
+  /** Send a request statelessly (ACK for 2xx, RFC 3261 §13.2.2.4). A missing Via is added as in sendRequest. */
+  sendStateless(request: SipRequest, destination: Endpoint, options?: { tlsServerName?: string }): Promise<void>;
   /** Send a response outside a transaction (2xx retransmission by the UA core, §13.3.1.4). */
   sendResponseStateless(response: SipResponse, inbound: InboundMessage): Promise<void>;
   setUser(user: TransactionUser): void;

@@ -215,6 +215,32 @@ test('localFor: the interface facing the remote with the UDP port; specific bind
   });
 });
 
+test('IPv6: a request from [::1] is stamped and answered over IPv6', async () => {
+  const { createSocket } = await import('node:dgram');
+  const logger = captureLogger('info');
+  const layer = await createTransportLayer({ listen: [{ protocol: 'udp', host: '::1', port: 0 }], logger, clock: new FakeClock() });
+  const peer = createSocket('udp6');
+  const got: Buffer[] = [];
+  peer.on('message', (d) => got.push(d));
+  try {
+    await new Promise<void>((r) => peer.bind(0, '::1', () => r()));
+    const inbound: InboundMessage[] = [];
+    layer.onMessage((m) => inbound.push(m));
+    const port = layer.listening()[0]!.port;
+    peer.send(Buffer.from(rawRequest({ via: 'SIP/2.0/UDP [::1]:5999;rport;branch=z9hG4bK6' })), port, '::1');
+    const m = await waitFor(() => inbound[0], 'IPv6 request');
+    assert.is(m.source.address, '::1');
+    assert.is(m.message.headers.get('Via'), `SIP/2.0/UDP [::1]:5999;rport=${peer.address().port};branch=z9hG4bK6;received=::1`);
+    const route = responseRoute(readTopVia(m.message)!, m);
+    await layer.send(createResponse(m.message as SipRequest, 200, 'OK', { toTag: 'v6' }), route.destination, route.options);
+    await waitFor(() => got[0], 'IPv6 response');
+    assert.match(got[0]!.toString(), /^SIP\/2\.0 200 OK/);
+  } finally {
+    peer.close();
+    await layer.close();
+  }
+});
+
 test('binding a port in use fails with PGW_E_SIP_TRANSPORT', async () => {
   await withWorld(async (w) => {
     try {

@@ -45,14 +45,14 @@
  * - In a namespace, ctrl_tcp is reached through a socat Unix-socket relay
  *   (ns-forward.ts), because the test process cannot enter the namespace.
  */
-import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forwardTcpFromNamespace } from './ns-forward.js';
 import type { NsForward } from './ns-forward.js';
 import { nsSpawn } from './netns.js';
-import { HarnessError, sleep, withTimeout } from './proc.js';
+import { HarnessError, keepTestFiles, sleep, withTimeout } from './proc.js';
 import type { ManagedProcess } from './proc.js';
 import { encodeNetstring, NetstringDecoder } from './netstring.js';
 
@@ -136,7 +136,10 @@ export interface BaresipOptions {
   extraAccountParams?: Record<string, string>;
   /** Start with `-s`: SIP messages in the log. */
   sipTrace?: boolean;
-  /** Where config and recordings go; default a fresh temp dir. */
+  /**
+   * Where config and recordings go. Default: a fresh temp dir, removed by
+   * stop() (read recordings before stopping, or set PGW_KEEP_TEST_FILES=1).
+   */
   workDir?: string;
   /** Startup bound (default 10 s). */
   startTimeoutMs?: number;
@@ -507,7 +510,8 @@ export class BaresipPhone {
 
   /**
    * Quits baresip (ctrl 'quit', then SIGTERM, then SIGKILL) and closes the
-   * control connection. Returns its output. Safe to call twice. Recordings
+   * control connection. Returns its output. Safe to call twice. A work dir
+   * the phone made itself is removed (recordings too). Recordings
    * of finished calls are complete; one cut off mid-call may have an
    * unfinalised header, which readWav tolerates.
    */
@@ -525,6 +529,7 @@ export class BaresipPhone {
       await this.proc.stop({ graceMs: 2_000 });
       this.socket?.destroy();
       await this.forward?.close();
+      if (this.opts.workDir === undefined && !keepTestFiles()) rmSync(this.workDir, { recursive: true, force: true });
     }
     return this.log();
   }

@@ -202,6 +202,15 @@ export async function waitUntil<T>(
   }
 }
 
+/**
+ * Whether helpers keep the temp dirs they created themselves (config, logs,
+ * recordings) after stop(): set PGW_KEEP_TEST_FILES=1 to debug a failure.
+ * Dirs a test passes in (workDir) are the test's to remove.
+ */
+export function keepTestFiles(): boolean {
+  return process.env.PGW_KEEP_TEST_FILES === '1';
+}
+
 /** True if `name` is an executable on PATH. */
 export function hasCommand(name: string): boolean {
   return runSyncQuiet('sh', ['-c', `command -v ${name} >/dev/null 2>&1`]) === 0;

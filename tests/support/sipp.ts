@@ -30,12 +30,12 @@
  *   then SIGKILL. Exit codes: 0 all calls succeeded, 1 some failed, 97 quit
  *   by command/signal, 99 no call processed, 255/254 fatal (e.g. 254: port in use).
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nsSpawn, waitForListening } from './netns.js';
-import { HarnessError } from './proc.js';
+import { HarnessError, keepTestFiles } from './proc.js';
 import type { ManagedProcess } from './proc.js';
 
 /** Absolute path of a scenario in tests/sipp/. */
@@ -83,7 +83,11 @@ export interface SippOptions {
   recvTimeoutMs?: number;
   /** Any other arguments, appended. */
   extraArgs?: string[];
-  /** Where logs go (default a fresh temp dir). */
+  /**
+   * Where logs go (and the cwd, so relative files such as rtp-tone.ulaw are
+   * found there). Default: a fresh temp dir, removed once the results are
+   * read unless PGW_KEEP_TEST_FILES=1.
+   */
   workDir?: string;
 }
 
@@ -196,7 +200,7 @@ function readIfExists(path: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
-function collect(dir: string, proc: ManagedProcess, exit: { code: number | null; signal: NodeJS.Signals | null }): SippResult {
+function collect(dir: string, proc: ManagedProcess, exit: { code: number | null; signal: NodeJS.Signals | null }, removeDir: boolean): SippResult {
   const stats = parseSippStatCsv(readIfExists(join(dir, 'stats.csv')));
   const errors = readIfExists(join(dir, 'errors.log'));
   const screen = readIfExists(join(dir, 'screen.log'));
@@ -209,11 +213,14 @@ function collect(dir: string, proc: ManagedProcess, exit: { code: number | null;
     `sipp exit ${exit.code ?? exit.signal}: ${counters}`,
     stderr.trim() && `--- stderr ---\n${stderr.trim().slice(-3000)}`,
     errors.trim() && `--- unexpected messages ---\n${errors.trim().slice(-4000)}`,
-    screen.trim() && `--- screen ---\n${screen.trim().slice(-3000)}`,
-    `(logs in ${dir})`,
+    // The message table (counts per scenario step) is what explains a failure;
+    // the statistics screen after it repeats the counters above.
+    screen.trim() && `--- screen ---\n${(screen.split('----------------------------- Statistics Screen')[0] ?? '').trim().slice(-3000)}`,
+    removeDir ? '(set PGW_KEEP_TEST_FILES=1 to keep the SIPp logs)' : `(logs in ${dir})`,
   ]
     .filter(Boolean)
     .join('\n');
+  if (removeDir) rmSync(dir, { recursive: true, force: true });
   return { exitCode: exit.code, signal: exit.signal, ok: exit.code === 0, stats, stderr, errors, screen, messages, workDir: dir, report };
 }
 
@@ -241,7 +248,7 @@ export function startSipp(o: SippOptions): SippProcess {
   }, (o.timeoutMs ?? 30_000) + 5_000);
   const done = proc.exited.then((exit) => {
     clearTimeout(hardLimit);
-    return collect(dir, proc, exit);
+    return collect(dir, proc, exit, o.workDir === undefined && !keepTestFiles());
   });
   const udp = o.transport === undefined || o.transport === 'u1' || o.transport === 'un';
   const ready =

@@ -19,17 +19,19 @@
  * other offer is refused with 488.
  */
 import type { TimerHandle } from '../../util/clock.js';
-import { PgwError, isPgwError } from '../../util/errors.js';
+import { PgwError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { Dialog } from '../dialog/dialog.js';
 import { cseqOf, headerValues, optionTags, tagOf, withTag } from '../dialog/header-utils.js';
-import { Headers } from '../message/headers.js';
 import { createResponse, generateCallId, generateTag } from '../message/index.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import { StateMachine, type TransitionTable } from '../transaction/state-machine.js';
 import type { ClientTransaction, ServerTransaction } from '../transaction/api.js';
 import type { Endpoint, InboundMessage } from '../transport/api.js';
 import { AuthRetry, replaceHeader, type CredentialProvider } from './credentials.js';
+import { sendInDialog, type InDialogSendOptions } from './in-dialog-sender.js';
+import { produceAnswer, produceOffer, rejectionStatus } from './media-delegate.js';
+import { buildCancel, buildInitialInvite } from './request-builders.js';
 import { glareRetryDelayMs, overlapRetryAfterSeconds } from './glare.js';
 import { OfferAnswer, type OfferCarrier } from './offer-answer.js';
 import {
@@ -39,7 +41,7 @@ import {
   parseRSeq,
 } from './reliable-provisional.js';
 import { Retransmitter } from './retransmitter.js';
-import { sameBody, sessionBodyOf, type SessionBody } from './session-body.js';
+import { sessionBodyOf, type SessionBody } from './session-body.js';
 import {
   SessionTimer,
   minSEOf,
@@ -72,12 +74,6 @@ const TRANSITIONS: TransitionTable<InviteSessionState> = {
   terminating: ['terminated'],
   terminated: [],
 };
-
-/** The status a failed media-handler call turns into (RFC 3264 §6: 488 by default). */
-function statusOf(err: unknown): number {
-  if (isPgwError(err) && typeof err.context.status === 'number') return err.context.status;
-  return 488;
-}
 
 /** A stand-in final response for a timeout (408) or transport error (503), RFC 3261 §8.1.3.1. */
 function synthetic(request: SipRequest, status: 408 | 481 | 503): SipResponse {
@@ -300,7 +296,7 @@ export class InviteSession {
     } catch (err) {
       if (!this.answeredOrOver()) {
         this.oa.rollback();
-        this.rejectInitial(statusOf(err), undefined, [], 'rejected');
+        this.rejectInitial(rejectionStatus(err), undefined, [], 'rejected');
       }
       throw err;
     }
@@ -485,27 +481,22 @@ export class InviteSession {
   private buildInitialInvite(): SipRequest {
     const o = this.uac!;
     const cfg = this.host.config;
-    const h = new Headers();
-    h.append('Via', this.host.via(this.destination));
-    h.append('Max-Forwards', '70');
-    h.append('From', withTag(o.from, this.localTag));
-    h.append('To', o.to);
-    h.append('Call-ID', this.callId);
-    h.append('CSeq', `${this.inviteSeq} INVITE`);
-    h.append('Contact', this.host.contact(this.destination, this.contactUser));
-    h.append('Allow', cfg.allow.join(', '));
-    const supported: string[] = [];
-    if (cfg.uacPrack !== 'off') supported.push('100rel');
-    if (this.st.enabled) supported.push('timer');
-    if (supported.length > 0) h.append('Supported', supported.join(', '));
-    if (cfg.uacPrack === 'required') h.append('Require', '100rel');
-    if (this.st.enabled) for (const [n, v] of requestTimerHeaders(this.sessionInterval, this.minSE)) h.append(n, v);
-    if (cfg.userAgent) h.append('User-Agent', cfg.userAgent);
-    for (const [n, v] of this.inviteExtra) h.append(n, v);
-    const body = o.body?.body ?? Buffer.alloc(0);
-    if (o.body && body.length > 0) h.set('Content-Type', o.body.contentType);
-    h.set('Content-Length', String(body.length));
-    return { kind: 'request', method: 'INVITE', uri: o.target, headers: h, body };
+    const timer = this.st.enabled ? requestTimerHeaders(this.sessionInterval, this.minSE) : [];
+    return buildInitialInvite({
+      target: o.target,
+      via: this.host.via(this.destination),
+      from: withTag(o.from, this.localTag),
+      to: o.to,
+      callId: this.callId,
+      cseq: this.inviteSeq,
+      contact: this.host.contact(this.destination, this.contactUser),
+      allow: cfg.allow,
+      supported: [...(cfg.uacPrack !== 'off' ? ['100rel'] : []), ...(this.st.enabled ? ['timer'] : [])],
+      require: cfg.uacPrack === 'required' ? ['100rel'] : [],
+      headers: [...timer, ...this.inviteExtra],
+      ...(cfg.userAgent ? { userAgent: cfg.userAgent } : {}),
+      ...(o.body ? { body: o.body } : {}),
+    });
   }
 
   private sendInitialInvite(): void {
@@ -730,22 +721,11 @@ export class InviteSession {
     this.sendCancel();
   }
 
-  /** §9.1: same Request-URI, Call-ID, To, From, CSeq number and top Via (branch) as the INVITE; Route copied. */
+  /** §9.1: CANCEL only once a provisional came, to where the INVITE went (its transport may have changed, §18.1.1). */
   private sendCancel(): void {
-    const inv = this.inviteTx?.request ?? this.inviteReq!;
-    const h = new Headers();
-    h.append('Via', inv.headers.get('Via')!);
-    h.append('Max-Forwards', '70');
-    for (const r of inv.headers.getAll('Route')) h.append('Route', r);
-    h.append('From', inv.headers.get('From')!);
-    h.append('To', inv.headers.get('To')!);
-    h.append('Call-ID', this.callId);
-    h.append('CSeq', `${cseqOf(inv).seq} CANCEL`);
-    if (this.host.config.userAgent) h.append('User-Agent', this.host.config.userAgent);
-    h.append('Content-Length', '0');
-    const cancel: SipRequest = { kind: 'request', method: 'CANCEL', uri: inv.uri, headers: h, body: Buffer.alloc(0) };
+    const cancel = buildCancel(this.inviteTx?.request ?? this.inviteReq!, this.host.config.userAgent);
     this.host.transactions.sendRequest(cancel, {
-      destination: this.destination,
+      destination: this.inviteTx?.destination ?? this.destination,
       handlers: { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined },
     });
     // §9.1: if no final response to the INVITE comes within 64*T1 of the CANCEL, give up on it.
@@ -979,7 +959,7 @@ export class InviteSession {
         },
         (err) => {
           this.oa.rollback();
-          tx.respond(createResponse(req, statusOf(err)));
+          tx.respond(createResponse(req, rejectionStatus(err)));
         },
       );
       return;
@@ -1045,7 +1025,7 @@ export class InviteSession {
       this.oa.rollback();
       this.incomingInvite = undefined;
       this.host.untrackServerInvite(tx);
-      respond(statusOf(err));
+      respond(rejectionStatus(err));
       return;
     }
     const headers: Array<[string, string]> = [['Contact', this.host.contact(this.destination, this.contactUser)], ...this.capabilityHeaders()];
@@ -1077,7 +1057,7 @@ export class InviteSession {
         answer = await this.produceAnswer(offer, { reason: 'update', carrier: 'update' });
       } catch (err) {
         this.oa.rollback();
-        if (this.state !== 'terminated') respond(statusOf(err));
+        if (this.state !== 'terminated') respond(rejectionStatus(err));
         return;
       }
       if (this.state === 'terminated') return;
@@ -1275,15 +1255,11 @@ export class InviteSession {
   }
 
   private produceAnswer(offer: SessionBody, ctx: OfferContext): Promise<SessionBody> {
-    if (this.mediaHandler) return this.mediaHandler.answerOffer(offer, ctx);
-    // No media handler: only a repeat of the last offer (a refresh) can be answered, with our last answer.
-    if (this.oa.local && sameBody(offer, this.oa.remote)) return Promise.resolve(this.oa.local);
-    return Promise.reject(new PgwError('PGW_E_SDP_NEGOTIATION', 'no media handler to answer the offer', { context: { status: 488 } }));
+    return produceAnswer(this.mediaHandler, offer, ctx, { local: this.oa.local, remote: this.oa.remote });
   }
 
   private produceOffer(ctx: OfferContext): Promise<SessionBody | undefined> {
-    if (this.mediaHandler) return this.mediaHandler.createOffer(ctx);
-    return Promise.resolve(this.oa.local);
+    return produceOffer(this.mediaHandler, ctx, this.oa.local);
   }
 
   private applyAnswer(answer: SessionBody, ctx: OfferContext): void {
@@ -1298,61 +1274,18 @@ export class InviteSession {
       });
   }
 
-  /**
-   * A request in the dialog, re-sent with credentials on 401/407 (once per
-   * realm). Every final response reaches onFinal once; 2xx retransmissions
-   * to an INVITE re-send its ACK.
-   */
-  private sendInDialog(
-    method: string,
-    o: { body?: SessionBody; headers?: Array<[string, string]>; onFinal: (r: SipResponse, req: SipRequest) => void },
-  ): void {
-    const dialog = this.dialogValue!;
-    const auth = new AuthRetry(this.credentials);
-    let extra = o.headers ?? [];
-    let done = false;
-    const attempt = (): void => {
-      const req = dialog.createRequest(method, {
-        via: this.host.via(this.destination),
-        headers: [...extra, ...(this.host.config.userAgent ? ([['User-Agent', this.host.config.userAgent]] as Array<[string, string]>) : [])],
-        ...(o.body ? { body: o.body.body, contentType: o.body.contentType } : {}),
-      });
-      const seq = cseqOf(req).seq;
-      let final = false;
-      this.host.transactions.sendRequest(req, {
+  private sendInDialog(method: string, o: InDialogSendOptions): void {
+    sendInDialog(
+      {
+        dialog: this.dialogValue!,
+        host: this.host,
         destination: this.destination,
-        handlers: {
-          onResponse: (r) => {
-            if (r.status < 200) return;
-            if (final) {
-              if (method === 'INVITE' && is2xx(r)) this.resendAck(seq);
-              return;
-            }
-            final = true;
-            if (done) return;
-            const hdr = r.status === 401 || r.status === 407 ? auth.answer(r, req) : undefined;
-            if (hdr) {
-              extra = replaceHeader(extra, hdr[0], hdr[1]);
-              attempt();
-              return;
-            }
-            done = true;
-            o.onFinal(r, req);
-          },
-          onTimeout: () => {
-            if (final || done) return;
-            done = true;
-            o.onFinal(synthetic(req, 408), req);
-          },
-          onTransportError: () => {
-            if (final || done) return;
-            done = true;
-            o.onFinal(synthetic(req, 503), req);
-          },
-        },
-      });
-    };
-    attempt();
+        credentials: this.credentials,
+        onInvite2xxRetransmission: (seq) => this.resendAck(seq),
+      },
+      method,
+      o,
+    );
   }
 
   /** Send BYE once; the session ends when it gets a final response (or times out). */

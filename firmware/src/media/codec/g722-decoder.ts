@@ -50,8 +50,11 @@ export class G722Decoder {
       high.predict(dh);
 
       // Receive QMF (§4.4): xout(j) = 2 Σ h(2i)·xd(j−i), xout(j+1) = 2 Σ h(2i+1)·xs(j−i).
-      xd.copyWithin(1, 0, 11);
-      xs.copyWithin(1, 0, 11);
+      // Shift the delay lines by hand: typed-array copyWithin costs more than 11 moves at this size.
+      for (let i = 11; i > 0; i--) {
+        xd[i] = xd[i - 1]!;
+        xs[i] = xs[i - 1]!;
+      }
       xd[0] = rl - rh;
       xs[0] = rl + rh;
       let even = 0;

@@ -35,7 +35,7 @@ export class G722Encoder {
     const n = samples >> 1;
     for (let j = 0; j < n; j++) {
       // Transmit QMF (§3.1): xA = Σ h(2i)·x(j−2i), xB = Σ h(2i+1)·x(j−2i−1); xL = xA + xB, xH = xA − xB.
-      x.copyWithin(2, 0, 22);
+      for (let i = 23; i > 1; i--) x[i] = x[i - 2]!;
       x[1] = pcm[2 * j]!;
       x[0] = pcm[2 * j + 1]!;
       let sumA = 0;

@@ -54,7 +54,7 @@ export class Upsampler2x {
     const hist = this.hist;
     const L = hist.length;
     for (let i = 0; i < n; i++) {
-      hist.copyWithin(0, 1);
+      for (let k = 0; k < L - 1; k++) hist[k] = hist[k + 1]!;
       hist[L - 1] = input[i]!;
       // Zero-stuffed sequence filtered by 2·h: one output lands on the centre tap (a delayed copy),
       // the other is the interpolation through the odd taps.
@@ -78,7 +78,7 @@ export class Downsampler2x {
   process(input: Int16Array, n: number, out: Int16Array): void {
     const hist = this.hist;
     for (let i = 0; i < n; i++) {
-      hist.copyWithin(0, 2);
+      for (let k = 0; k < TAPS - 2; k++) hist[k] = hist[k + 2]!;
       hist[TAPS - 2] = input[2 * i]!;
       hist[TAPS - 1] = input[2 * i + 1]!;
       let acc = H[CENTRE]! * hist[CENTRE]!;

@@ -7,8 +7,9 @@
  * Payload types (RFC 3264 §5.1, §6.1): the far end sends with the numbers of
  * the gateway's SDP and expects the numbers of its own SDP. The gateway
  * keeps the offerer's numbers, so these usually agree; when they do not,
- * each direction still uses the right table. Each table falls back to the
- * other SDP for a payload type it lacks, because phones do get this wrong.
+ * each direction still uses the right table. Receiving is lenient (a payload
+ * type from either SDP is understood, because phones do get this wrong);
+ * sending is strict (only codecs both SDPs list).
  */
 import type { Sdp } from '../sdp/sdp-types.js';
 import { getAudioCodecs, getCodecs } from '../sdp/sdp-codecs.js';
@@ -71,9 +72,15 @@ export function legConfigFromSdp(s: LegSdp): LegConfig {
   for (const c of remote.all) rxPt[c.pt] = codecId(c);
   for (const c of local.all) rxPt[c.pt] = codecId(c);
 
+  // Send only what both SDPs list (the negotiated set, RFC 3264 §6.1), numbered as the far end wants;
+  // with one SDP only, whatever it lists.
   const txPt = new Map<number, number>();
-  for (const c of local.all) txPt.set(codecId(c), c.pt);
-  for (const c of remote.all) txPt.set(codecId(c), c.pt);
+  const localAll = new Set(local.all.map((c) => codecId(c)));
+  if (remote.all.length === 0) for (const c of local.all) txPt.set(codecId(c), c.pt);
+  for (const c of remote.all) {
+    const id = codecId(c);
+    if ((localAll.size === 0 || localAll.has(id)) && !txPt.has(id)) txPt.set(id, c.pt);
+  }
 
   let txPrimary: LegConfig['txPrimary'] = null;
   const localIds = new Set(local.audio.map((c) => codecId(c)));

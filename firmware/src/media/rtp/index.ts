@@ -38,3 +38,5 @@ export {
 } from './rtcp.js';
 export type { TelephoneEvent } from './telephone-event.js';
 export { TELEPHONE_EVENT_LENGTH, eventToDigit, digitToEvent, parseTelephoneEvent, writeTelephoneEvent } from './telephone-event.js';
+export type { RtpPortPair, RtpPortPoolOptions } from './port-pool.js';
+export { RtpPortPool } from './port-pool.js';

@@ -24,6 +24,15 @@ test('payload types per direction, primary codec, remote endpoint', () => {
   assert.equal(c.flow, { toLeg: true, fromLeg: true });
 });
 
+test('only codecs both SDPs list are sent to the leg', () => {
+  const offer = sdp('192.168.1.5', '4000 RTP/AVP 8 9 0');
+  const answer = sdp('10.0.0.1', '20000 RTP/AVP 9');
+  const c = legConfigFromSdp({ local: answer, remote: offer });
+  assert.equal([...c.txPt.keys()].map(codecName), ['G722']);
+  assert.is(c.rxPt[8], PCMA, 'but the leg may still be heard in PCMA');
+  assert.is(codecName(c.txPrimary!.id), 'G722');
+});
+
 test('directions combine both SDPs; legacy hold has no destination; rejected stream has no flow', () => {
   const remoteHold = sdp('0.0.0.0', '4000 RTP/AVP 8');
   const local = sdp('10.0.0.1', '20000 RTP/AVP 8', 'a=recvonly\r\n');

@@ -421,6 +421,18 @@ export class BaresipPhone {
     if (!r.ok) throw new HarnessError(`baresip ${this.opts.name}: hangup failed: ${r.data}`, this.log());
   }
 
+  /** Puts the current call on hold (re-INVITE a=sendonly). See the README: baresip stops recording after a re-INVITE. */
+  async hold(): Promise<void> {
+    const r = await this.command('hold');
+    if (!r.ok) throw new HarnessError(`baresip ${this.opts.name}: hold failed: ${r.data}`, this.log());
+  }
+
+  /** Takes the current call off hold (re-INVITE a=sendrecv). */
+  async resume(): Promise<void> {
+    const r = await this.command('resume');
+    if (!r.ok) throw new HarnessError(`baresip ${this.opts.name}: resume failed: ${r.data}`, this.log());
+  }
+
   /**
    * Waits for an event of `type` (or any of several types) that arrived after
    * the last one this method returned for that type, so "dial, then wait" never

@@ -1,9 +1,31 @@
 /**
  * The composition root (ARCHITECTURE.md): builds every service and wires them
  * by constructor injection. Nothing starts as a side effect of an import.
- * Filled in as the layers land; the CLI's `pgw run` calls runGateway().
+ *
+ * Start order: config (file, then the store's last applied practice, the
+ * newer wins) → SIP stack → media relay → UA core → registrar and PBX →
+ * admin API. Stop order is the reverse, with the PBX first refusing new
+ * calls so a SIGTERM never cuts a call silently: calls up get a BYE.
  */
+import { loadGatewayFile } from './config/load.js';
+import type { Device, Practice } from './config/index.js';
+import { createAdminServer, type AdminServer } from './admin/server.js';
+import type { CallView, GatewayStatus, RegistrationView, StatusProvider } from './admin/status-provider.js';
+import { firmwareVersion } from './cli/version.js';
+import { MediaRelay, type MediaLeg } from './media/relay/index.js';
+import { RtpPortPool } from './media/rtp/port-pool.js';
+import { createDigestServer } from './sip/auth/index.js';
+import { startSipStack, type SipStack } from './sip/transaction/sip-stack.js';
+import { UserAgentCore } from './sip/ua/user-agent-core.js';
+import { PracticeStore } from './store/practice-store.js';
+import { SystemClock, type Clock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
+import type { B2buaCall } from './pbx/b2bua-call.js';
+import { createDirectory, type Directory } from './pbx/directory.js';
+import { FailureThrottle } from './pbx/failure-throttle.js';
+import { LocationService } from './pbx/location-service.js';
+import { Pbx } from './pbx/pbx.js';
+import { Registrar } from './pbx/registrar.js';
 
 export interface GatewayOptions {
   /** Path of the gateway file (device + optional practice). */
@@ -11,13 +33,231 @@ export interface GatewayOptions {
   /** Persistent store, recordings and OTA state. */
   dataDir: string;
   logger: Logger;
+  clock?: Clock;
 }
 
 export interface RunningGateway {
   /** Stop accepting new calls, end within 5 s, flush the store (CONTRACT.md, SIGTERM). */
   stop(): Promise<void>;
+  /** The admin API's base URL, e.g. http://127.0.0.1:8080. */
+  readonly adminUrl: string;
+  /** The SIP listening points actually bound. */
+  readonly sipListening: Array<{ protocol: string; address: string; port: number }>;
+  readonly practice: Practice | null;
 }
 
-export async function runGateway(_options: GatewayOptions): Promise<RunningGateway> {
-  throw new Error('runGateway: not wired yet');
+/** A box with no practice yet (factory fresh, waiting for the cloud) still runs a registrar with no extensions. */
+const EMPTY_SIP = { listen: [{ transport: 'udp' as const, host: '0.0.0.0', port: 5060 }, { transport: 'tcp' as const, host: '0.0.0.0', port: 5060 }] };
+
+export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const clock = options.clock ?? new SystemClock();
+  const log = options.logger.child({ component: 'gateway' });
+  const file = await loadGatewayFile(options.configFile);
+  const device: Device = file.device;
+
+  const store = new PracticeStore({ dataDir: options.dataDir, logger: options.logger, clock });
+  const practice = await choosePractice(store, file.practice, log);
+
+  const directoryOf = (p: Practice | null): Directory =>
+    createDirectory({
+      domain: p?.sip.domain ?? device.id,
+      extensions: (p?.extensions ?? []).map((e) => ({ number: e.number, name: e.name, password: e.password })),
+      huntGroups: (p?.huntGroups ?? []).map((g) => ({ number: g.number, name: g.name, strategy: g.strategy, members: g.members, ringSeconds: g.ringSeconds })),
+      emergencyNumbers: p?.emergency.numbers,
+      extensionRingSeconds: p?.calls.ringSeconds,
+    });
+  const directory = directoryOf(practice);
+
+  const listen = (practice?.sip.listen ?? EMPTY_SIP.listen).map((l) => ({ protocol: l.transport, host: l.host, port: l.port }));
+  const sip: SipStack = await startSipStack({ listen, logger: options.logger, clock });
+  const cleanups: Array<() => Promise<void>> = [() => sip.close()];
+  try {
+    const pool = new RtpPortPool({ min: practice?.sip.rtp.portMin ?? 16384, max: practice?.sip.rtp.portMax ?? 32767, logger: options.logger });
+    const relay = new MediaRelay({ clock, logger: options.logger, pool, deadAfterMs: (practice?.calls.deadMediaSeconds ?? 30) * 1000 });
+    cleanups.unshift(() => relay.close());
+
+    const timers = practice?.sip.sessionTimers;
+    const ua = new UserAgentCore({
+      transactions: sip.transactions,
+      transport: sip.transport,
+      clock,
+      logger: options.logger,
+      ...(timers ? { config: { sessionTimer: { enabled: true, interval: timers.expires, minSE: timers.minSE } } } : {}),
+    });
+    const location = new LocationService(clock);
+    const throttle = new FailureThrottle({ clock });
+    const auth = createDigestServer({ realm: directory.domain, clock });
+    const limits = practice?.sip.registration;
+    const registrar = new Registrar({
+      clock,
+      logger: options.logger,
+      location,
+      directory: () => directory,
+      auth,
+      throttle,
+      ...(limits
+        ? { minExpires: limits.minExpires, maxExpires: limits.maxExpires, defaultExpires: limits.defaultExpires, maxContactsPerExtension: limits.maxContacts }
+        : {}),
+    });
+    const codecs = practice?.sip.codecs ?? ['PCMA', 'PCMU', 'G722'];
+    const pbx = new Pbx({
+      ua,
+      transport: sip.transport,
+      relay,
+      clock,
+      logger: options.logger,
+      location,
+      registrar,
+      auth,
+      throttle,
+      directory: () => directory,
+      codecs: () => codecs,
+    });
+    ua.delegate = pbx;
+
+    const firmware = { version: firmwareVersion(), slot: process.env.PGW_SLOT ?? 'a' };
+    const startedAt = clock.now();
+    const status: StatusProvider = {
+      status: (): GatewayStatus => statusOf({ practice, device, firmware, location, pbx, startedAt, clock }),
+      registrations: (): RegistrationView[] => registrationViews(location, clock),
+      calls: (): CallView[] => pbx.activeCalls().map(callView),
+      appliedConfig: () => (practice ? { version: practice.version, appliedAt: null, practice } : null),
+    };
+    const admin: AdminServer = await createAdminServer({ listen: device.admin.listen, status, logger: options.logger });
+    cleanups.unshift(() => admin.close());
+
+    const sipListening = sip.transport.listening();
+    log.info(
+      {
+        domain: directory.domain,
+        sip: sipListening.map((e) => `${e.protocol}:${e.address}:${e.port}`),
+        admin: `${admin.url()}/api/v1/status`,
+        extensions: directory.extensions.size,
+        configVersion: practice?.version ?? null,
+      },
+      `ready: phones register to ${directory.domain} (or this box's address) on port ${sipListening[0]?.port ?? '?'}; admin API at ${admin.url()}/api/v1/status`,
+    );
+
+    let stopped: Promise<void> | null = null;
+    return {
+      adminUrl: admin.url(),
+      sipListening,
+      practice,
+      stop: () => {
+        stopped ??= (async () => {
+          pbx.stopAcceptingCalls();
+          const calls = pbx.activeCalls().length;
+          if (calls > 0) {
+            log.info({ calls }, 'stopping: ending calls in progress');
+            pbx.hangupAll('shutdown');
+            // Give the BYEs a moment to leave before the sockets close.
+            await new Promise((r) => setTimeout(r, 300));
+          }
+          for (const c of cleanups) await c().catch((err: unknown) => log.warn({ err }, 'error while stopping'));
+          await store.close();
+          log.info('stopped');
+        })();
+        return stopped;
+      },
+    };
+  } catch (e) {
+    for (const c of cleanups) await c().catch(() => undefined);
+    await store.close();
+    throw e;
+  }
 }
+
+/** The newer of the file's practice and the store's last applied one; a newer file practice is applied and kept. */
+async function choosePractice(store: PracticeStore, fromFile: Practice | undefined, log: Logger): Promise<Practice | null> {
+  const stored = await store.load().catch((err: unknown) => {
+    log.error({ err }, 'the stored practice could not be read; using the file');
+    return null;
+  });
+  if (fromFile && (!stored || fromFile.version > stored.version)) {
+    await store.saveApplied(fromFile);
+    log.info({ version: fromFile.version, previous: stored?.version ?? null }, 'practice config from the file applied');
+    return fromFile;
+  }
+  if (stored) {
+    log.info({ version: stored.version }, 'running on the last applied practice config');
+    return stored.practice;
+  }
+  log.warn('no practice config yet: registrar runs with no extensions until one arrives');
+  return null;
+}
+
+function statusOf(ctx: {
+  practice: Practice | null;
+  device: Device;
+  firmware: { version: string; slot: string };
+  location: LocationService;
+  pbx: Pbx;
+  startedAt: number;
+  clock: Clock;
+}): GatewayStatus {
+  const uplinks = ctx.practice?.uplinks;
+  // Uplinks (issue 6) are not run yet: configured ones are reported down, and with
+  // a cloud uplink configured but not carrying calls, the honest mode is survivability.
+  const views = [
+    ...(uplinks?.cloud ? [{ name: 'cloud', state: 'down' as const }] : []),
+    ...(uplinks?.trunks ?? []).map((t) => ({ name: t.name, state: 'down' as const })),
+  ];
+  return {
+    mode: uplinks?.cloud ? 'survivability' : 'normal',
+    configVersion: ctx.practice?.version ?? null,
+    uplinks: views,
+    registrations: ctx.location.count(),
+    activeCalls: ctx.pbx.activeCalls().length,
+    firmware: ctx.firmware,
+    deviceId: ctx.device.id,
+    uptimeSeconds: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
+  };
+}
+
+function registrationViews(location: LocationService, clock: Clock): RegistrationView[] {
+  const now = clock.now();
+  return location.all().map((b) => ({
+    extension: b.aor,
+    contact: b.contact,
+    source: `${b.source.address}:${b.source.port}`,
+    transport: b.source.protocol,
+    expiresIn: Math.max(0, Math.round((b.expiresAt - now) / 1000)),
+    userAgent: b.userAgent ?? null,
+  }));
+}
+
+function callView(call: B2buaCall): CallView {
+  const leg = (side: 'a' | 'b', peer: string, state: string) => ({
+    id: `${call.id}/${side}`,
+    role: side === 'a' ? ('caller' as const) : ('callee' as const),
+    peer,
+    state,
+    media: mediaView(call.mediaLeg(side)),
+  });
+  const sessions = call.sessions();
+  return {
+    id: call.id,
+    from: call.caller,
+    to: call.callee,
+    state: call.state === 'routing' ? 'setup' : call.state === 'ended' ? 'ending' : call.state,
+    startTime: new Date(call.startedAt).toISOString(),
+    answerTime: call.answeredAt === null ? null : new Date(call.answeredAt).toISOString(),
+    legs: [leg('a', call.caller.number, sessions.a.state), ...(sessions.b ? [leg('b', call.callee.number, sessions.b.state)] : [])],
+  };
+}
+
+function mediaView(leg: MediaLeg | null): CallView['legs'][number]['media'] {
+  if (!leg) return null;
+  const s = leg.stats();
+  return {
+    codec: s.codec,
+    local: `${s.localAddress}:${s.rtpPort}`,
+    remote: s.latched ? `${s.latched.address}:${s.latched.port}` : null,
+    packetsIn: s.rx.packets,
+    packetsOut: s.tx.packets,
+    bytesIn: s.rx.bytes,
+    bytesOut: s.tx.bytes,
+    packetsLost: s.rx.lost,
+  };
+}
+

@@ -211,6 +211,13 @@ export const DialPlanSchema = z.strictObject({
 
 export const CallsSchema = z.strictObject({
   ringSeconds: z.number().int().min(1).max(600).default(60).describe('How long a call to one extension rings before 480.'),
+  deadMediaSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .max(3600)
+    .default(30)
+    .describe('An answered call from which no RTP has come for this long (not on hold) is hung up and logged.'),
 });
 
 export const PracticeSchema = z

@@ -23,6 +23,9 @@ function controllableGateway(): { gateway: RunningGateway; stops: number; settle
     gateway: undefined as unknown as RunningGateway,
   };
   state.gateway = {
+    adminUrl: 'http://127.0.0.1:0',
+    sipListening: [],
+    practice: null,
     stop: () => {
       state.stops++;
       return new Promise<void>((res, rej) => {

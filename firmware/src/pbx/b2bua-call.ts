@@ -1,0 +1,433 @@
+/**
+ * One call through the B2BUA: the caller's INVITE session (side a), the
+ * forks that ring the callee's phones (side b), and the media anchored
+ * between them. Two dialogs per call, always: the phones never see each
+ * other's addresses, tags or Call-IDs.
+ *
+ *   routing ──▶ ringing ──▶ answered ──▶ ended
+ *      │           │                       ▲
+ *      └───────────┴───────────────────────┘   (rejected, cancelled, failed)
+ *
+ * Ringing walks the ring plan (hunt-plan.ts) a step at a time: each step
+ * forks an INVITE to every registered contact of its members and lasts its
+ * seconds; the first 2xx wins and the other forks are cancelled. A step
+ * whose forks have all failed ends early, so a busy member does not hold the
+ * caller for the full ring time.
+ */
+import type { MediaRelay } from '../media/relay/index.js';
+import { sessionBodyOf, type SessionBody } from '../sip/ua/session-body.js';
+import type { InviteSession } from '../sip/ua/invite-session.js';
+import type { SessionEndInfo, SessionMediaHandler } from '../sip/ua/session-types.js';
+import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
+import type { Endpoint, TransportLayer } from '../sip/transport/api.js';
+import type { SipResponse } from '../sip/message/types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { PgwError, isPgwError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { CallMedia, sdpBody, sdpOf, type Side } from './call-media.js';
+import type { RingStep } from './hunt-plan.js';
+import type { Binding } from './location-service.js';
+
+export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
+
+const TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
+  routing: ['ringing', 'answered', 'ended'],
+  ringing: ['answered', 'ended'],
+  answered: ['ended'],
+  ended: [],
+};
+
+/** How a call ended, in the terms of the NHS England monthly call data (DOMAIN.md). */
+export type Disposition = 'answered' | 'missed' | 'abandoned' | 'busy' | 'failed';
+
+export interface CallParty {
+  number: string;
+  name: string | null;
+}
+
+export interface CallEnd {
+  disposition: Disposition;
+  /** Why, for logs: bye-caller, bye-callee, no-answer, busy, cancelled, dead-media, shutdown, … */
+  cause: string;
+  /** The final status the caller got, when the call was not answered. */
+  status?: number;
+}
+
+export interface CallDeps {
+  ua: UserAgentCore;
+  transport: Pick<TransportLayer, 'localFor'>;
+  relay: MediaRelay;
+  clock: Clock;
+  logger: Logger;
+  /** Codec names in preference order. */
+  codecs: readonly string[];
+  /** The SIP domain, for From/To/P-Asserted-Identity toward the phones. */
+  domain: string;
+}
+
+export interface CallOptions {
+  id: string;
+  /** The caller's INVITE session (side a). */
+  a: InviteSession;
+  /** The gateway address the caller's INVITE arrived on: the media address toward the caller. */
+  localToCaller: string;
+  caller: CallParty;
+  callee: CallParty;
+  plan: RingStep[];
+  /** The live contacts of an extension (from the location service). */
+  contactsOf: (extension: string) => Binding[];
+  /** Told once, when the call has ended. */
+  onEnd: (call: B2buaCall, end: CallEnd) => void;
+  onStateChange?: (call: B2buaCall, from: CallState, to: CallState) => void;
+}
+
+interface Fork {
+  member: string;
+  binding: Binding;
+  session: InviteSession;
+  done: boolean;
+  status?: number;
+}
+
+export class B2buaCall {
+  readonly id: string;
+  readonly caller: CallParty;
+  readonly callee: CallParty;
+  readonly startedAt: number;
+  answeredAt: number | null = null;
+  endedAt: number | null = null;
+  private stateValue: CallState = 'routing';
+  private readonly a: InviteSession;
+  private readonly media: CallMedia;
+  private readonly log: Logger;
+  private forks: Fork[] = [];
+  private winner: Fork | null = null;
+  private stepIndex = -1;
+  private stepTimer: TimerHandle | null = null;
+  private readonly statuses: number[] = [];
+  private ringingSent = false;
+  private end: CallEnd | null = null;
+
+  constructor(
+    private readonly deps: CallDeps,
+    private readonly options: CallOptions,
+  ) {
+    this.id = options.id;
+    this.a = options.a;
+    this.caller = options.caller;
+    this.callee = options.callee;
+    this.startedAt = deps.clock.now();
+    this.log = deps.logger.child({ component: 'call', call: options.id });
+    this.media = new CallMedia({ relay: deps.relay, codecs: deps.codecs, label: options.id });
+  }
+
+  get state(): CallState {
+    return this.stateValue;
+  }
+
+  /** The caller's and the answering callee's sessions, for the admin API. */
+  sessions(): { a: InviteSession; b: InviteSession | null } {
+    return { a: this.a, b: this.winner?.session ?? null };
+  }
+
+  mediaLeg(side: Side) {
+    return this.media.leg(side);
+  }
+
+  /** Route the call: open the caller's media leg and start ringing. */
+  async start(): Promise<void> {
+    this.a.mediaHandler = this.handlerFor('a');
+    this.a.on('ended', (info) => this.onCallerEnded(info));
+    const offer = sessionBodyOf(this.a.request);
+    try {
+      await this.media.openLeg('a', this.options.localToCaller);
+      if (offer) sdpOf(offer); // refuse an unusable offer before ringing anyone
+    } catch (e) {
+      this.rejectCaller(statusOf(e, 503), e instanceof Error ? e.message : String(e), 'failed');
+      return;
+    }
+    this.log.info({ caller: this.caller.number, callee: this.callee.number }, 'call routing');
+    this.nextStep();
+  }
+
+  /** End the call from the gateway's side (dead media, shutdown, admin). */
+  hangup(cause: string): void {
+    if (this.stateValue === 'ended') return;
+    if (this.stateValue === 'answered') {
+      this.finish({ disposition: 'answered', cause });
+      this.a.bye();
+      this.winner?.session.bye();
+    } else {
+      this.rejectCaller(503, 'Service Unavailable', 'failed', cause);
+    }
+  }
+
+  // ─────────────────────────── ringing ───────────────────────────
+
+  private nextStep(): void {
+    this.clearStepTimer();
+    for (;;) {
+      this.stepIndex += 1;
+      const step = this.options.plan[this.stepIndex];
+      if (!step) {
+        this.giveUp();
+        return;
+      }
+      if (this.startStep(step)) return;
+    }
+  }
+
+  /** Fork to every contact of the step's members; false when nobody could be rung. */
+  private startStep(step: RingStep): boolean {
+    const targets = step.members.flatMap((member) => this.options.contactsOf(member).map((binding) => ({ member, binding })));
+    if (targets.length === 0) return false;
+    const offerBody = sessionBodyOf(this.a.request);
+    for (const { member, binding } of targets) void this.fork(member, binding, offerBody);
+    this.stepTimer = this.deps.clock.setTimer(step.seconds * 1000, () => {
+      this.log.info({ step: this.stepIndex, seconds: step.seconds }, 'no answer in time');
+      this.statuses.push(480);
+      this.cancelForks();
+      this.nextStep();
+    });
+    return true;
+  }
+
+  private async fork(member: string, binding: Binding, offerBody: SessionBody | undefined): Promise<void> {
+    const destination: Endpoint = binding.source;
+    const local = this.deps.transport.localFor(destination);
+    let body: SessionBody;
+    try {
+      await this.media.openLeg('b', local.address);
+      if (this.stateValue === 'ended' || this.winner) return;
+      body = sdpBody(this.media.relayOffer('a', offerBody ? sdpOf(offerBody) : null));
+    } catch (e) {
+      this.log.warn({ err: e, member }, 'cannot make an offer toward the callee');
+      this.statuses.push(statusOf(e, 488));
+      this.checkStepExhausted();
+      return;
+    }
+    const callerUri = `sip:${this.caller.number}@${this.deps.domain}`;
+    const display = this.caller.name ? `${quoteDisplay(this.caller.name)} ` : '';
+    const session = this.deps.ua.invite({
+      target: binding.contact,
+      destination,
+      from: `${display}<${callerUri}>`,
+      to: `<sip:${member}@${this.deps.domain}>`,
+      headers: [['P-Asserted-Identity', `${display}<${callerUri}>`]],
+      body,
+      mediaHandler: this.handlerFor('b'),
+      contactUser: this.caller.number,
+    });
+    const fork: Fork = { member, binding, session, done: false };
+    this.forks.push(fork);
+    session.on('progress', ({ response }) => this.onForkProgress(fork, response));
+    session.on('answered', ({ response }) => this.onForkAnswered(fork, response));
+    session.on('ended', (info) => this.onForkEnded(fork, info));
+  }
+
+  private onForkProgress(fork: Fork, response: SipResponse): void {
+    if (this.winner || this.stateValue === 'ended' || fork.done) return;
+    if (response.status === 180 || response.status === 183) {
+      if (!this.ringingSent) {
+        this.ringingSent = true;
+        this.a.progress({ status: 180 });
+      }
+      if (this.stateValue === 'routing') this.transition('ringing');
+    }
+  }
+
+  private onForkAnswered(fork: Fork, response: SipResponse): void {
+    if (this.winner || this.stateValue === 'ended') {
+      // Answered elsewhere a moment before, or the caller has gone: end this one.
+      fork.session.bye();
+      return;
+    }
+    this.winner = fork;
+    fork.done = true;
+    this.clearStepTimer();
+    this.cancelForks(fork);
+    const body = sessionBodyOf(response);
+    void this.answerCaller(body);
+  }
+
+  private async answerCaller(body: SessionBody | undefined): Promise<void> {
+    const winner = this.winner!;
+    winner.session.on('ended', (info) => this.onCalleeEnded(info));
+    try {
+      if (!body) throw new PgwError('PGW_E_SDP_NEGOTIATION', 'the callee answered without SDP');
+      const out = this.media.relayAnswer(sdpOf(body));
+      await this.a.accept({ body: sdpBody(out.sdp) });
+    } catch (e) {
+      this.log.warn({ err: e }, 'could not answer the caller');
+      winner.session.bye();
+      if (this.a.state === 'incoming' || this.a.state === 'early') this.rejectCaller(statusOf(e, 488), 'Not Acceptable Here', 'failed');
+      else this.finish({ disposition: 'failed', cause: 'negotiation' });
+      return;
+    }
+    if (this.stateValue === 'ended') return;
+    this.answeredAt = this.deps.clock.now();
+    this.transition('answered');
+    this.log.info({ callee: winner.member, contact: winner.binding.contact }, 'call answered');
+  }
+
+  private onForkEnded(fork: Fork, info: SessionEndInfo): void {
+    if (fork === this.winner) return; // handled by onCalleeEnded
+    fork.done = true;
+    if (info.status !== undefined) this.statuses.push(info.status);
+    else if (info.cause === 'timeout') this.statuses.push(408);
+    else if (info.cause === 'transport-error') this.statuses.push(503);
+    this.checkStepExhausted();
+  }
+
+  /** Every fork of this step has failed: move on without waiting for the step timer. */
+  private checkStepExhausted(): void {
+    if (this.winner || this.stateValue === 'ended') return;
+    const open = this.forks.filter((f) => !f.done);
+    if (open.length > 0) return;
+    this.forks = [];
+    this.nextStep();
+  }
+
+  private cancelForks(except?: Fork): void {
+    for (const f of this.forks) {
+      if (f === except || f.done) continue;
+      f.done = true;
+      f.session.terminate();
+    }
+    this.forks = except ? [except] : [];
+  }
+
+  /** The plan is exhausted: busy if every phone said busy, else unavailable. */
+  private giveUp(): void {
+    const busy = this.statuses.length > 0 && this.statuses.every((s) => s === 486 || s === 600);
+    if (busy) this.rejectCaller(486, 'Busy Here', 'busy', 'busy');
+    else if (this.statuses.length === 0) this.rejectCaller(480, 'Temporarily Unavailable', 'missed', 'not-registered');
+    else this.rejectCaller(480, 'Temporarily Unavailable', 'missed', 'no-answer');
+  }
+
+  // ─────────────────────────── ending ───────────────────────────
+
+  private rejectCaller(status: number, reason: string, disposition: Disposition, cause = reason): void {
+    if (this.stateValue === 'ended') return;
+    this.clearStepTimer();
+    this.cancelForks();
+    this.finish({ disposition, cause, status });
+    if (this.a.state === 'incoming' || this.a.state === 'early') this.a.reject({ status, reason });
+  }
+
+  private onCallerEnded(info: SessionEndInfo): void {
+    if (this.stateValue === 'ended') return;
+    if (this.stateValue === 'answered') {
+      this.finish({ disposition: 'answered', cause: 'bye-caller' });
+      this.winner?.session.bye();
+      return;
+    }
+    // Hung up while it rang (CANCEL), or the caller's leg failed.
+    this.clearStepTimer();
+    this.cancelForks();
+    if (this.winner) this.winner.session.bye();
+    this.finish({ disposition: info.cause === 'cancelled' ? 'abandoned' : 'failed', cause: info.cause });
+  }
+
+  private onCalleeEnded(info: SessionEndInfo): void {
+    if (this.stateValue === 'ended') return;
+    if (this.stateValue === 'answered') {
+      this.finish({ disposition: 'answered', cause: 'bye-callee' });
+      this.a.bye();
+      return;
+    }
+    // The callee's leg ended between its 2xx and our answer to the caller.
+    this.rejectCaller(480, 'Temporarily Unavailable', 'failed', `callee-${info.cause}`);
+  }
+
+  private finish(end: CallEnd): void {
+    if (this.end) return;
+    this.end = end;
+    this.clearStepTimer();
+    this.endedAt = this.deps.clock.now();
+    this.transition('ended');
+    void this.media.close();
+    this.log.info({ ...end, seconds: Math.round((this.endedAt - this.startedAt) / 1000) }, 'call ended');
+    this.options.onEnd(this, end);
+  }
+
+  private clearStepTimer(): void {
+    this.stepTimer?.cancel();
+    this.stepTimer = null;
+  }
+
+  private transition(to: CallState): void {
+    const from = this.stateValue;
+    if (from === to) return;
+    if (!TRANSITIONS[from].includes(to)) {
+      throw new PgwError('PGW_E_STATE_TRANSITION', `call ${this.id}: ${from} → ${to} is not allowed`);
+    }
+    this.stateValue = to;
+    this.log.debug({ from, to }, 'call state');
+    this.options.onStateChange?.(this, from, to);
+  }
+
+  // ─────────────────────────── offers in the call ───────────────────────────
+
+  /** What each SIP leg asks the media side for: offers from one side are relayed to the other. */
+  private handlerFor(side: Side): SessionMediaHandler {
+    return {
+      createOffer: async () => {
+        // A refresh or a re-INVITE we must send without news: repeat the last SDP (same o= version).
+        const last = this.media.lastSentTo(side);
+        if (!last) throw new PgwError('PGW_E_SDP_NEGOTIATION', 'no session description to repeat');
+        return sdpBody(last);
+      },
+      answerOffer: async (body, ctx) => {
+        if (ctx.reason === 'initial') throw new PgwError('PGW_E_SDP_NEGOTIATION', 'initial offers are answered by the call');
+        return this.relayMidCallOffer(side, body);
+      },
+      applyAnswer: (body, ctx) => {
+        // Only the answer (in the ACK) to our offer in a 2xx (late-offer INVITE) is applied here; answers to relayed offers come back through relayMidCallOffer.
+        if (ctx.carrier === '2xx') this.media.applyLateAnswer(side, sdpOf(body));
+      },
+    };
+  }
+
+  private async relayMidCallOffer(from: Side, body: SessionBody): Promise<SessionBody> {
+    const offer = sdpOf(body);
+    const same = this.media.unchangedAnswer(from, offer);
+    if (same) return sdpBody(same);
+    const target = from === 'a' ? this.winner?.session : this.a;
+    if (!target || this.stateValue !== 'answered') {
+      throw new PgwError('PGW_E_SDP_NEGOTIATION', 'the other side cannot take an offer now', { context: { status: 491 } });
+    }
+    const relayed = this.media.relayOffer(from, offer);
+    let response: SipResponse;
+    try {
+      response = await target.reinvite({ body: sdpBody(relayed) });
+    } catch (e) {
+      // The other leg has an offer of its own in flight: glare, seen from here (RFC 3261 §14.1).
+      this.media.abandonOffer();
+      throw new PgwError('PGW_E_SDP_NEGOTIATION', 'the other side is busy with an offer', { cause: e, context: { status: 491 } });
+    }
+    if (response.status >= 300) {
+      this.media.abandonOffer();
+      const status = response.status === 491 ? 491 : 488;
+      throw new PgwError('PGW_E_SDP_NEGOTIATION', `the other side refused the offer (${response.status})`, { context: { status } });
+    }
+    const answer = sessionBodyOf(response);
+    if (!answer) throw new PgwError('PGW_E_SDP_NEGOTIATION', 'the other side answered without SDP', { context: { status: 488 } });
+    return sdpBody(this.media.relayAnswer(sdpOf(answer)).sdp);
+  }
+}
+
+function statusOf(e: unknown, fallback: number): number {
+  if (isPgwError(e)) {
+    const s = e.context.status;
+    if (typeof s === 'number') return s;
+    if (e.code === 'PGW_E_MEDIA_PORTS') return 503;
+    if (e.code === 'PGW_E_SDP_PARSE') return 400;
+    if (e.code === 'PGW_E_SDP_NEGOTIATION') return 488;
+  }
+  return fallback;
+}
+
+function quoteDisplay(name: string): string {
+  return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}

@@ -1,0 +1,207 @@
+/**
+ * The media half of one B2BUA call: a relay leg on each side, anchored on
+ * the gateway's address facing that side, and the offer/answer translation
+ * between the two SIP legs.
+ *
+ *   side a (caller)                gateway                 side b (callee)
+ *   offer(A) ───────────▶ relayOffer: A's codecs, our ─────────▶ offer(B)
+ *                          address/port toward b
+ *   answer(A) ◀────────── negotiateAnswer: the codec B ◀──────── answer(B)
+ *                          chose, our address toward a
+ *
+ * Giving A the codec B chose means both legs use one codec and the relay
+ * passes packets through without decoding. Either side may offer later
+ * (hold, resume, codec change): the same two steps run the other way round.
+ * An unchanged repeat of a side's last offer (a session refresh) is answered
+ * with the last answer, without bothering the other side.
+ */
+import type { MediaLeg, MediaRelay } from '../media/relay/index.js';
+import {
+  b2buaAnswerDirection,
+  buildOffer,
+  findAudioStream,
+  negotiateAnswer,
+  parseSdp,
+  readAnswer,
+  relayOffer,
+  serializeSdp,
+  SdpOriginator,
+  type Sdp,
+} from '../media/sdp/index.js';
+import type { SessionBody } from '../sip/ua/session-body.js';
+import { PgwError } from '../util/errors.js';
+
+export type Side = 'a' | 'b';
+
+const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+
+export function sdpBody(sdp: Sdp): SessionBody {
+  return { contentType: 'application/sdp', body: Buffer.from(serializeSdp(sdp)) };
+}
+
+/** The SDP in a session body; PGW_E_SDP_PARSE (→ 488 / 400) when it is something else. */
+export function sdpOf(body: SessionBody): Sdp {
+  if (!/^application\/sdp\b/i.test(body.contentType)) {
+    throw new PgwError('PGW_E_SDP_NEGOTIATION', `unsupported session description type ${body.contentType}`, { context: { status: 415 } });
+  }
+  return parseSdp(body.body.toString('utf8'));
+}
+
+interface Pending {
+  offerer: Side;
+  /** The offer received from the offerer; null for a late offer (INVITE without SDP). */
+  received: Sdp | null;
+  /** The offer the gateway sent toward the other side. */
+  sent: Sdp;
+}
+
+export interface CallMediaOptions {
+  relay: MediaRelay;
+  /** Codec names in the practice's preference order (PCMA, PCMU, G722). */
+  codecs: readonly string[];
+  /** For logs and the admin API. */
+  label: string;
+}
+
+export class CallMedia {
+  private readonly legs: Record<Side, MediaLeg | null> = { a: null, b: null };
+  private readonly originators: Record<Side, SdpOriginator | null> = { a: null, b: null };
+  /** The last SDP each side sent us, and the last we sent it. */
+  private readonly lastRemote: Record<Side, Sdp | null> = { a: null, b: null };
+  private readonly lastLocal: Record<Side, Sdp | null> = { a: null, b: null };
+  private pending: Pending | null = null;
+  /** The side a late-offer INVITE came from, while the gateway's offer to it awaits the answer in the ACK. */
+  private lateOfferTo: Side | null = null;
+  private closed = false;
+
+  constructor(private readonly options: CallMediaOptions) {}
+
+  leg(side: Side): MediaLeg | null {
+    return this.legs[side];
+  }
+
+  /** Open this side's relay leg on the gateway address facing it (idempotent for the same address). */
+  async openLeg(side: Side, localAddress: string): Promise<MediaLeg> {
+    if (this.closed) throw new PgwError('PGW_E_SIP_STATE', 'call media already closed');
+    const existing = this.legs[side];
+    if (existing && existing.localAddress === localAddress) return existing;
+    if (existing) await existing.close();
+    const leg = await this.options.relay.openLeg({ localAddress, label: `${this.options.label}/${side}` });
+    if (this.closed) {
+      await leg.close();
+      throw new PgwError('PGW_E_SIP_STATE', 'call media closed while opening a leg');
+    }
+    this.legs[side] = leg;
+    this.originators[side] = new SdpOriginator({ address: localAddress });
+    return leg;
+  }
+
+  /** The offer toward the other side for an offer received from `offerer` (or a fresh one for a late offer). */
+  relayOffer(offerer: Side, received: Sdp | null): Sdp {
+    const toward = other(offerer);
+    const leg = this.requireLeg(toward);
+    const sent = received
+      ? relayOffer({
+          from: received,
+          localAddress: leg.localAddress,
+          localPort: leg.rtpPort,
+          supported: this.options.codecs,
+          originator: this.originators[toward]!,
+        }).offer
+      : buildOffer({ localAddress: leg.localAddress, localPort: leg.rtpPort, codecs: this.options.codecs, originator: this.originators[toward]! });
+    this.pending = { offerer, received, sent };
+    this.lastLocal[toward] = sent;
+    return sent;
+  }
+
+  /**
+   * The other side answered the offer relayed to it. Returns what goes back
+   * to the offerer: the answer to its offer, or, for a late offer, an offer
+   * (whose answer then arrives through applyLateAnswer).
+   */
+  relayAnswer(answer: Sdp): { kind: 'answer' | 'offer'; sdp: Sdp } {
+    const p = this.pending;
+    if (!p) throw new PgwError('PGW_E_SDP_NEGOTIATION', 'an answer arrived with no offer outstanding');
+    const answerer = other(p.offerer);
+    const reading = readAnswer({ offer: p.sent, answer });
+    this.requireLeg(answerer).setSdp({ local: p.sent, remote: answer });
+    this.lastRemote[answerer] = answer;
+    const offererLeg = this.requireLeg(p.offerer);
+    const codec = `${reading.codec.name}/${reading.codec.clockRate}`;
+    const preference = [codec, ...this.options.codecs];
+    if (!p.received) {
+      // Late offer: offer the offerer the codec the other side chose (pass-through), the rest as fallbacks.
+      const offer = buildOffer({
+        localAddress: offererLeg.localAddress,
+        localPort: offererLeg.rtpPort,
+        codecs: preference,
+        originator: this.originators[p.offerer]!,
+      });
+      this.lastLocal[p.offerer] = offer;
+      this.pending = { offerer: answerer, received: null, sent: offer };
+      this.lateOfferTo = p.offerer;
+      this.bridge();
+      return { kind: 'offer', sdp: offer };
+    }
+    const negotiated = negotiateAnswer({
+      offer: p.received,
+      supported: preference,
+      localAddress: offererLeg.localAddress,
+      localPort: offererLeg.rtpPort,
+      direction: b2buaAnswerDirection(p.received, Math.max(0, findAudioStream(p.received)), answer, reading.mediaIndex),
+      originator: this.originators[p.offerer]!,
+    });
+    offererLeg.setSdp({ local: negotiated.answer, remote: p.received });
+    this.lastRemote[p.offerer] = p.received;
+    this.lastLocal[p.offerer] = negotiated.answer;
+    this.pending = null;
+    this.bridge();
+    return { kind: 'answer', sdp: negotiated.answer };
+  }
+
+  /** The answer (in the ACK) to the offer made for a late-offer INVITE. */
+  applyLateAnswer(side: Side, answer: Sdp): void {
+    const p = this.pending;
+    if (!p || this.lateOfferTo !== side) throw new PgwError('PGW_E_SDP_NEGOTIATION', 'no late offer outstanding on this side');
+    readAnswer({ offer: p.sent, answer });
+    this.requireLeg(side).setSdp({ local: p.sent, remote: answer });
+    this.lastRemote[side] = answer;
+    this.pending = null;
+    this.lateOfferTo = null;
+  }
+
+  /** A repeat of a side's last offer (session refresh): the answer it got last time, or null when it changed. */
+  unchangedAnswer(offerer: Side, offer: Sdp): Sdp | null {
+    const last = this.lastRemote[offerer];
+    const answer = this.lastLocal[offerer];
+    if (!last || !answer || serializeSdp(last) !== serializeSdp(offer)) return null;
+    return answer;
+  }
+
+  /** The SDP last sent to a side (for offers we must repeat, e.g. a refresh without a body). */
+  lastSentTo(side: Side): Sdp | null {
+    return this.lastLocal[side];
+  }
+
+  /** Forget a relayed offer the other side refused (491, 488): the call stays as it was. */
+  abandonOffer(): void {
+    this.pending = null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([this.legs.a?.close(), this.legs.b?.close()]);
+  }
+
+  private bridge(): void {
+    const a = this.legs.a;
+    const b = this.legs.b;
+    if (a && b && a.peer !== b) this.options.relay.bridge(a, b);
+  }
+
+  private requireLeg(side: Side): MediaLeg {
+    const leg = this.legs[side];
+    if (!leg) throw new PgwError('PGW_E_SIP_STATE', `no media leg on side ${side}`);
+    return leg;
+  }
+}

@@ -2,7 +2,8 @@
  * Proves the phone harness against a real registrar, the shape of the gateway
  * tests: two baresip phones in a "lan" namespace register with digest auth to
  * Kamailio (registrar + proxy) in a "core" namespace, and one calls the other
- * through it by extension number; each hears the other's tone. A phone with a
+ * through it by extension number (Kamailio challenges the INVITE with 407,
+ * as a trunk provider would); each hears the other's tone. A phone with a
  * wrong password gets REGISTER_FAIL.
  */
 import { test } from 'uvu';
@@ -30,7 +31,7 @@ test('phones register to Kamailio and call each other through it', async () => {
         const core = topo.addr('core', 'lan');
         const lan = topo.addr('lan', 'core');
         k = await startKamailio({
-          netns: topo.ns('core'), listenIp: core, port: 5060, proxy: true,
+          netns: topo.ns('core'), listenIp: core, port: 5060, proxy: true, challengeInvites: true,
           users: [{ user: '201', password: 'pw201' }, { user: '202', password: 'pw202' }, { user: '203', password: 'pw203' }],
         });
         const start = async (name: string, user: string, password: string, sipPort: number, freqHz: number): Promise<BaresipPhone> => {
@@ -39,6 +40,7 @@ test('phones register to Kamailio and call each other through it', async () => {
             registrar: { host: core, port: 5060, password, regintSec: 120 },
             toneWav: await makeTone({ path: join(dir, `${name}.wav`), freqHz, seconds: 30 }),
             workDir: join(dir, name),
+            sipTrace: name === 'alice',
           });
           phones.push(p);
           return p;
@@ -68,6 +70,7 @@ test('phones register to Kamailio and call each other through it', async () => {
         const heardByBob = analyzeWav(bob.recordedWav());
         assert.ok(withinPercent(heardByAlice.dominantHz, 1500), `alice heard ${heardByAlice.dominantHz} Hz`);
         assert.ok(withinPercent(heardByBob.dominantHz, 1000), `bob heard ${heardByBob.dominantHz} Hz`);
+        assert.match(alice.log(), /SIP\/2\.0 407 Proxy Authentication Required/, 'the INVITE was challenged');
         // Kamailio proxies signalling only: media flowed phone to phone.
         assert.equal(alice.rtpSources()[0]?.ip, lan);
       })(),

@@ -311,7 +311,6 @@ export class InviteSession {
     this.finalSent = true;
     this.prackTx?.stop();
     this.serverTx!.respond(response);
-    this.host.untrackServerInvite(this.serverTx!);
     this.start2xxRetransmit(cseqOf(this.uasRequest!).seq, response, this.serverTx!.inbound);
     this.setState('connecting');
     if (this.uasTimer) this.startTimer(this.uasTimer.interval, this.uasTimer.refresher === 'uas');
@@ -455,6 +454,24 @@ export class InviteSession {
     if (this.incomingInvite?.tx === tx) {
       tx.respond(createResponse(tx.request, 487));
       if (this.oa.state === 'remote-offer' && this.oa.pendingOffer?.carrier === 'reinvite') this.oa.rollback();
+      this.incomingInvite = undefined;
+      this.host.untrackServerInvite(tx);
+    }
+  }
+
+  /**
+   * A response on one of our INVITE server transactions could not be sent
+   * (§17.2.4: the transport failed). The initial INVITE: the call is lost.
+   * A re-INVITE: its offer is void; the session stays.
+   */
+  receiveTransportError(tx: ServerTransaction, error: Error): void {
+    this.log.warn({ err: String(error) }, 'response to INVITE could not be sent');
+    if (tx === this.serverTx) {
+      this.end({ cause: 'transport-error' });
+      return;
+    }
+    if (this.incomingInvite?.tx === tx) {
+      if (this.oa.state !== 'stable') this.oa.rollback();
       this.incomingInvite = undefined;
       this.host.untrackServerInvite(tx);
     }

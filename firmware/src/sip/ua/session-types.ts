@@ -9,6 +9,7 @@ import type { SipRequest, SipResponse } from '../message/types.js';
 import type { ServerTransaction, TransactionLayer } from '../transaction/api.js';
 import type { Endpoint } from '../transport/api.js';
 import type { CredentialProvider } from './credentials.js';
+import type { InviteSession } from './invite-session.js';
 import type { OfferCarrier } from './offer-answer.js';
 import type { SessionBody } from './session-body.js';
 import type { SessionTimerConfig } from './session-timer.js';
@@ -120,9 +121,10 @@ export interface SessionHost {
   via(destination: Endpoint): string;
   /** Our Contact value as seen from destination. */
   contact(destination: Endpoint, user?: string): string;
-  registerDialog(dialog: Dialog, session: unknown): void;
+  registerDialog(dialog: Dialog, session: InviteSession): void;
   unregisterDialog(dialog: Dialog): void;
-  trackServerInvite(tx: ServerTransaction, session: unknown): void;
+  /** Route CANCELs and server-side transport errors for this INVITE transaction to the session. */
+  trackServerInvite(tx: ServerTransaction, session: InviteSession): void;
   untrackServerInvite(tx: ServerTransaction): void;
-  sessionEnded(session: unknown): void;
+  sessionEnded(session: InviteSession): void;
 }

@@ -216,6 +216,11 @@ export class UserAgentCore implements TransactionUser, SessionHost {
     this.serverInvites.get(inviteTx.id)?.receiveCancel(inviteTx);
   }
 
+  /** A response of one of our INVITE server transactions could not be sent (§17.2.4). */
+  onTransportError(tx: ServerTransaction, error: Error): void {
+    this.serverInvites.get(tx.id)?.receiveTransportError(tx, error);
+  }
+
   onStrayResponse(response: SipResponse, _inbound: InboundMessage): void {
     if (response.status < 200 || response.status >= 300) return;
     let method: string;
@@ -287,24 +292,24 @@ export class UserAgentCore implements TransactionUser, SessionHost {
     return `<sip:${u}${hostPort(local)}${transport}>`;
   }
 
-  registerDialog(dialog: Dialog, session: unknown): void {
-    this.dialogs.add(dialog.id, session as InviteSession);
+  registerDialog(dialog: Dialog, session: InviteSession): void {
+    this.dialogs.add(dialog.id, session);
   }
 
   unregisterDialog(dialog: Dialog): void {
     this.dialogs.remove(dialog.id);
   }
 
-  trackServerInvite(tx: ServerTransaction, session: unknown): void {
-    this.serverInvites.set(tx.id, session as InviteSession);
+  trackServerInvite(tx: ServerTransaction, session: InviteSession): void {
+    this.serverInvites.set(tx.id, session);
   }
 
   untrackServerInvite(tx: ServerTransaction): void {
     this.serverInvites.delete(tx.id);
   }
 
-  sessionEnded(session: unknown): void {
-    this.live.delete(session as InviteSession);
+  sessionEnded(session: InviteSession): void {
+    this.live.delete(session);
   }
 
   /** For tests and diagnostics. */

@@ -289,4 +289,13 @@ test('BYE on an early dialog: 200 to the BYE and 487 to the INVITE', () => {
   assert.is(s.endInfo!.cause, 'bye-remote');
 });
 
+test('a response that cannot be sent ends the call (transport-error)', () => {
+  const h = harness();
+  const { s, tx } = incoming(h);
+  s.progress();
+  h.ua.onTransportError(tx, new Error('connection reset'));
+  assert.is(s.endInfo!.cause, 'transport-error');
+  assert.equal(h.ua.counts(), { sessions: 0, dialogs: 0, serverInvites: 0 });
+});
+
 test.run();

@@ -141,6 +141,7 @@ export class InviteSession {
   private prackTx: ReliableProvisionalSender | undefined;
   private finalSent = false;
   private accepting = false;
+  private uasEarlyAnswer: SessionBody | undefined;
   private uasTimer: Extract<UasTimerDecision, { kind: 'active' }> | undefined;
 
   private constructor(host: SessionHost, init: Init) {
@@ -254,6 +255,9 @@ export class InviteSession {
     if (body && reliable) {
       if (this.oa.state === 'remote-offer') this.oa.localAnswer(body);
       else if (this.oa.state === 'stable' && this.oa.completed === 0) this.oa.localOffer(body, 'reliable-1xx');
+    } else if (body && this.oa.state === 'remote-offer') {
+      // Early media in an unreliable 1xx: the 2xx must carry the same answer (RFC 6337 §3.1), so keep it.
+      this.uasEarlyAnswer = body;
     }
     const response = createResponse(this.uasRequest!, status, opts.reason, {
       toTag: this.localTag,
@@ -284,7 +288,7 @@ export class InviteSession {
     try {
       if (this.oa.state === 'remote-offer') {
         const offer = this.oa.pendingOffer!.body;
-        body ??= await this.produceAnswer(offer, { reason: 'initial', carrier: '2xx' });
+        body ??= this.uasEarlyAnswer ?? (await this.produceAnswer(offer, { reason: 'initial', carrier: '2xx' }));
         if (this.answeredOrOver()) return;
         this.oa.localAnswer(body);
       } else if (this.oa.state === 'stable' && this.oa.completed === 0) {

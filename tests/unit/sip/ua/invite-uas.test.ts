@@ -289,6 +289,17 @@ test('BYE on an early dialog: 200 to the BYE and 487 to the INVITE', () => {
   assert.is(s.endInfo!.cause, 'bye-remote');
 });
 
+test('unreliable 183 with early media: the 2xx repeats that answer when accept() is given none', async () => {
+  const h = harness();
+  const { s, tx } = incoming(h);
+  s.progress({ status: 183, body: sdp('early') });
+  assert.is(tx.last!.body.toString(), sdp('early').body.toString());
+  assert.is(s.offerAnswerState, 'remote-offer');
+  await s.accept();
+  assert.is(tx.final!.body.toString(), sdp('early').body.toString());
+  assert.is(s.offerAnswerState, 'stable');
+});
+
 test('a response that cannot be sent ends the call (transport-error)', () => {
   const h = harness();
   const { s, tx } = incoming(h);

@@ -86,7 +86,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     });
     const location = new LocationService(clock);
     const throttle = new FailureThrottle({ clock });
-    const auth = createDigestServer({ realm: directory.domain, clock });
+    const auth = createDigestServer({ realm: directory.domain, clock, algorithms: practice?.sip.digestAlgorithms ?? ['MD5'] });
     const limits = practice?.sip.registration;
     const registrar = new Registrar({
       clock,

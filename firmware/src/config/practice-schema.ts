@@ -86,6 +86,16 @@ export const SipSchema = z.strictObject({
     .describe('Codecs offered, in order of preference.'),
   registration: RegistrationLimitsSchema.prefault({}),
   sessionTimers: SessionTimerSchema.prefault({}),
+  digestAlgorithms: z
+    .array(z.enum(['MD5', 'SHA-256']))
+    .min(1)
+    .refine((a) => new Set(a).size === a.length, { message: 'must not repeat an algorithm' })
+    .default((): Array<'MD5' | 'SHA-256'> => ['MD5'])
+    .describe(
+      'Digest algorithms challenged with, one WWW-Authenticate each, in this order (RFC 8760). MD5 only by default: ' +
+        'libre-based clients (baresip) and older desk-phone firmware fail a registration outright when any challenge names SHA-256. ' +
+        'Add SHA-256 once every phone of the practice supports it.',
+    ),
 });
 
 export const CloudAccountSchema = z

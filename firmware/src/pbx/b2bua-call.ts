@@ -383,8 +383,10 @@ export class B2buaCall {
         return this.relayMidCallOffer(side, body);
       },
       applyAnswer: (body, ctx) => {
-        // Only the answer (in the ACK) to our offer in a 2xx (late-offer INVITE) is applied here; answers to relayed offers come back through relayMidCallOffer.
-        if (ctx.carrier === '2xx') this.media.applyLateAnswer(side, sdpOf(body));
+        // Answers to offers the call relayed come back through fork/relayMidCallOffer. The one
+        // answer applied here is the caller's ACK to our offer in the 2xx of a late-offer INVITE:
+        // only side a (the caller's UAS session) can have made one.
+        if (side === 'a' && ctx.reason === 'initial' && ctx.carrier === '2xx') this.media.applyLateAnswer(side, sdpOf(body));
       },
     };
   }

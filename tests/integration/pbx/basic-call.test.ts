@@ -1,0 +1,61 @@
+/**
+ * Issue 2's proof: two desk phones (baresip) register to the gateway with
+ * digest auth and call each other through it. Each plays its own tone and
+ * records what it hears; each must hear the other's frequency, and its RTP
+ * must come from the gateway's address and RTP port pool (the call is
+ * anchored), never from the other phone.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { analyzeWav, withinPercent } from '../../support/audio.js';
+import { sleep, withTimeout } from '../../support/proc.js';
+import { createPbxWorld } from './world.js';
+
+test('two phones register with digest and call each other with media anchored on the gateway', async () => {
+  const w = await createPbxWorld({ subnet: '10.91.1.0/24' });
+  try {
+    await withTimeout(
+      (async () => {
+        const alice = await w.phone({ name: 'alice', ext: '201', freqHz: 1000, sipPort: 5060 });
+        const bob = await w.phone({ name: 'bob', ext: '202', freqHz: 1500, sipPort: 5070 });
+        await alice.waitFor('REGISTER_OK', { timeoutMs: 10_000 });
+        await bob.waitFor('REGISTER_OK', { timeoutMs: 10_000 });
+
+        await alice.dial(`sip:202@${w.gwAddr}`);
+        await alice.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
+        await bob.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
+        await sleep(3_000);
+        await alice.hangup();
+        await alice.waitFor('CALL_CLOSED', { timeoutMs: 5_000 });
+        await bob.waitFor('CALL_CLOSED', { timeoutMs: 5_000 });
+
+        if (process.env.PGW_TEST_DEBUG) {
+          console.log(alice.log().slice(-12000));
+          console.log(w.gw.proc.output.toString().slice(-12000));
+        }
+        const heardByAlice = analyzeWav(alice.recordedWav());
+        const heardByBob = analyzeWav(bob.recordedWav());
+        assert.ok(withinPercent(heardByAlice.dominantHz, 1500), `alice heard ${heardByAlice.dominantHz} Hz`);
+        assert.ok(withinPercent(heardByBob.dominantHz, 1000), `bob heard ${heardByBob.dominantHz} Hz`);
+        assert.ok(heardByAlice.activeSec > 1.5, `alice heard ${heardByAlice.activeSec} s of audio`);
+        assert.ok(heardByBob.activeSec > 1.5, `bob heard ${heardByBob.activeSec} s of audio`);
+
+        for (const [who, phone] of [['alice', alice], ['bob', bob]] as const) {
+          const src = phone.rtpSources()[0];
+          assert.ok(src, `${who} logged where its RTP came from`);
+          assert.is(src.ip, w.gwAddr, `${who}'s RTP came from the gateway`);
+          assert.ok(src.port >= 20000 && src.port <= 20999, `${who}'s RTP came from the gateway's port pool (${src.port})`);
+        }
+        // The INVITE was challenged and the gateway logged the call's life.
+        assert.match(alice.log(), /SIP\/2\.0 407 Proxy Authentication Required/);
+        await w.gw.waitForLog((l) => l.msg === 'call ended' && l.disposition === 'answered', 5_000);
+      })(),
+      60_000,
+      'basic call',
+    );
+  } finally {
+    await w.close();
+  }
+});
+
+test.run();

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { connectAsync } from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { PgwError } from '../../util/errors.js';
+import { noDelay } from '../../sync/mqtt-connection.js';
 
 export interface BrokerOptions {
   url: string;
@@ -50,7 +51,9 @@ export async function connectFleetClient(o: BrokerOptions): Promise<MqttClient> 
   };
   try {
     // allowRetries false: a connect timeout (a close without an error) rejects too.
-    return await connectAsync(o.url, options, false);
+    const client = await connectAsync(o.url, options, false);
+    noDelay(client);
+    return client;
   } catch (e) {
     throw new PgwError('PGW_E_SYNC_OFFLINE', `cannot connect to the broker ${o.url.replace(/\/\/[^@/]*@/, '//***@')}: ${(e as Error).message}`, {
       cause: e,

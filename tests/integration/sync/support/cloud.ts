@@ -14,6 +14,7 @@ import { createLogger } from '../../../../firmware/src/util/logger.js';
 import type { LogLevel, Logger } from '../../../../firmware/src/util/logger.js';
 import { createCloudSync } from '../../../../firmware/src/sync/cloud-sync.js';
 import type { CloudSync, CloudSyncOptions } from '../../../../firmware/src/sync/cloud-sync.js';
+import { noDelay } from '../../../../firmware/src/sync/mqtt-connection.js';
 import { lastKnownGoodFromPracticeStore } from '../../../../firmware/src/sync/last-known-good.js';
 import type { CommandReply, GatewayStatus } from '../../../../firmware/src/sync/payloads.js';
 import { deviceTopics } from '../../../../firmware/src/sync/topics.js';
@@ -60,7 +61,10 @@ export class CloudClient {
       connectTimeout: 5_000,
       properties: opts.persistent ? { sessionExpiryInterval: 3600 } : undefined,
     };
-    return new CloudClient(await connectAsync(url, options));
+    const client = await connectAsync(url, options);
+    // Like the box (mqtt-connection.ts): no Nagle delay on small publishes.
+    noDelay(client);
+    return new CloudClient(client);
   }
 
   async subscribe(filter: string | string[]): Promise<void> {

@@ -26,7 +26,7 @@ import { PgwError, isPgwError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { CallMedia, sdpBody, sdpOf, type Side } from './call-media.js';
 import type { RingStep } from './hunt-plan.js';
-import type { Binding } from './location-service.js';
+import type { CredentialProvider } from '../sip/ua/credentials.js';
 
 export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
 
@@ -53,6 +53,27 @@ export interface CallEnd {
   status?: number;
 }
 
+/**
+ * One INVITE the call sends when a ring step reaches a member: a phone's
+ * registered contact, or (with the uplinks) a trunk or the cloud SBC.
+ */
+export interface CallTarget {
+  /** The member rung: an extension number, or an uplink's name. */
+  member: string;
+  /** Request-URI. */
+  uri: string;
+  /** Where the INVITE goes (a phone's latched source address, an uplink's proxy). */
+  destination: Endpoint;
+  /** From and To values, without tags. */
+  from: string;
+  to: string;
+  headers?: Array<[string, string]>;
+  /** For uplinks that challenge INVITEs (401/407). */
+  credentials?: CredentialProvider;
+  /** User part of our Contact on this leg. */
+  contactUser?: string;
+}
+
 export interface CallDeps {
   ua: UserAgentCore;
   transport: Pick<TransportLayer, 'localFor'>;
@@ -61,8 +82,6 @@ export interface CallDeps {
   logger: Logger;
   /** Codec names in preference order. */
   codecs: readonly string[];
-  /** The SIP domain, for From/To/P-Asserted-Identity toward the phones. */
-  domain: string;
 }
 
 export interface CallOptions {
@@ -74,16 +93,15 @@ export interface CallOptions {
   caller: CallParty;
   callee: CallParty;
   plan: RingStep[];
-  /** The live contacts of an extension (from the location service). */
-  contactsOf: (extension: string) => Binding[];
+  /** The INVITEs to send for a member of a ring step (none: not reachable now). */
+  targetsOf: (member: string) => CallTarget[];
   /** Told once, when the call has ended. */
   onEnd: (call: B2buaCall, end: CallEnd) => void;
   onStateChange?: (call: B2buaCall, from: CallState, to: CallState) => void;
 }
 
 interface Fork {
-  member: string;
-  binding: Binding;
+  target: CallTarget;
   session: InviteSession;
   done: boolean;
   status?: number;
@@ -179,10 +197,10 @@ export class B2buaCall {
 
   /** Fork to every contact of the step's members; false when nobody could be rung. */
   private startStep(step: RingStep): boolean {
-    const targets = step.members.flatMap((member) => this.options.contactsOf(member).map((binding) => ({ member, binding })));
+    const targets = step.members.flatMap((member) => this.options.targetsOf(member));
     if (targets.length === 0) return false;
     const offerBody = sessionBodyOf(this.a.request);
-    for (const { member, binding } of targets) void this.fork(member, binding, offerBody);
+    for (const target of targets) void this.fork(target, offerBody);
     this.stepTimer = this.deps.clock.setTimer(step.seconds * 1000, () => {
       this.log.info({ step: this.stepIndex, seconds: step.seconds }, 'no answer in time');
       this.statuses.push(480);
@@ -192,33 +210,31 @@ export class B2buaCall {
     return true;
   }
 
-  private async fork(member: string, binding: Binding, offerBody: SessionBody | undefined): Promise<void> {
-    const destination: Endpoint = binding.source;
-    const local = this.deps.transport.localFor(destination);
+  private async fork(target: CallTarget, offerBody: SessionBody | undefined): Promise<void> {
+    const local = this.deps.transport.localFor(target.destination);
     let body: SessionBody;
     try {
       await this.media.openLeg('b', local.address);
       if (this.stateValue === 'ended' || this.winner) return;
       body = sdpBody(this.media.relayOffer('a', offerBody ? sdpOf(offerBody) : null));
     } catch (e) {
-      this.log.warn({ err: e, member }, 'cannot make an offer toward the callee');
+      this.log.warn({ err: e, member: target.member }, 'cannot make an offer toward the callee');
       this.statuses.push(statusOf(e, 488));
       this.checkStepExhausted();
       return;
     }
-    const callerUri = `sip:${this.caller.number}@${this.deps.domain}`;
-    const display = this.caller.name ? `${quoteDisplay(this.caller.name)} ` : '';
     const session = this.deps.ua.invite({
-      target: binding.contact,
-      destination,
-      from: `${display}<${callerUri}>`,
-      to: `<sip:${member}@${this.deps.domain}>`,
-      headers: [['P-Asserted-Identity', `${display}<${callerUri}>`]],
+      target: target.uri,
+      destination: target.destination,
+      from: target.from,
+      to: target.to,
+      headers: target.headers ?? [],
       body,
       mediaHandler: this.handlerFor('b'),
-      contactUser: this.caller.number,
+      ...(target.contactUser !== undefined ? { contactUser: target.contactUser } : {}),
+      ...(target.credentials ? { credentials: target.credentials } : {}),
     });
-    const fork: Fork = { member, binding, session, done: false };
+    const fork: Fork = { target, session, done: false };
     this.forks.push(fork);
     session.on('progress', ({ response }) => this.onForkProgress(fork, response));
     session.on('answered', ({ response }) => this.onForkAnswered(fork, response));
@@ -267,7 +283,7 @@ export class B2buaCall {
     if (this.stateValue === 'ended') return;
     this.answeredAt = this.deps.clock.now();
     this.transition('answered');
-    this.log.info({ callee: winner.member, contact: winner.binding.contact }, 'call answered');
+    this.log.info({ callee: winner.target.member, uri: winner.target.uri }, 'call answered');
   }
 
   private onForkEnded(fork: Fork, info: SessionEndInfo): void {
@@ -428,8 +444,4 @@ function statusOf(e: unknown, fallback: number): number {
     if (e.code === 'PGW_E_SDP_NEGOTIATION') return 488;
   }
   return fallback;
-}
-
-function quoteDisplay(name: string): string {
-  return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }

@@ -16,7 +16,8 @@ import type { InviteSession } from '../sip/ua/invite-session.js';
 import type { UserAgentCore, UserAgentDelegate } from '../sip/ua/user-agent-core.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { B2buaCall, type CallEnd, type CallState } from './b2bua-call.js';
+import { B2buaCall, type CallEnd, type CallState, type CallTarget } from './b2bua-call.js';
+import type { Extension } from './directory.js';
 import { resolveDestination } from './dial-plan.js';
 import type { Directory } from './directory.js';
 import type { FailureThrottle } from './failure-throttle.js';
@@ -161,7 +162,6 @@ export class Pbx implements UserAgentDelegate {
         clock: this.options.clock,
         logger: this.options.logger,
         codecs: this.options.codecs(),
-        domain: directory.domain,
       },
       {
         id: randomUUID(),
@@ -170,7 +170,7 @@ export class Pbx implements UserAgentDelegate {
         caller: { number: caller.number, name: caller.name },
         callee: { number: dialled, name: calleeName },
         plan,
-        contactsOf: (ext) => this.options.location.lookup(ext),
+        targetsOf: (member) => this.phoneTargets(caller, member, directory.domain),
         onEnd: (c, end) => {
           this.calls.delete(c.id);
           this.emit({ type: 'ended', call: c, end });
@@ -182,6 +182,20 @@ export class Pbx implements UserAgentDelegate {
     );
     this.calls.set(call.id, call);
     void call.start();
+  }
+
+  /** One INVITE per registered contact of an extension, sent where its REGISTER came from (NAT latching). */
+  private phoneTargets(caller: Extension, member: string, domain: string): CallTarget[] {
+    const identity = `${caller.name ? `${quoteDisplay(caller.name)} ` : ''}<sip:${caller.number}@${domain}>`;
+    return this.options.location.lookup(member).map((binding) => ({
+      member,
+      uri: binding.contact,
+      destination: binding.source,
+      from: identity,
+      to: `<sip:${member}@${domain}>`,
+      headers: [['P-Asserted-Identity', identity]],
+      contactUser: caller.number,
+    }));
   }
 
   private onDeadMedia(leg: MediaLeg, silentMs: number): void {
@@ -211,4 +225,8 @@ function toUser(request: SipRequest): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function quoteDisplay(name: string): string {
+  return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }

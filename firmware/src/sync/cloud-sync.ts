@@ -183,6 +183,12 @@ class CloudSyncService implements CloudSync {
         this.connection.publish(this.topics.cdr, entry.body, { qos: 1, properties: { contentType: 'application/json' } }),
     });
     if (this.options.restoreOnStart ?? true) await this.reconciler.restore();
+    if (this.isStopped()) {
+      // stop() came while the outbox was opening or the last known good was being applied.
+      this.drainer.stop();
+      await outbox.close();
+      return;
+    }
     const drainer = this.drainer;
     this.unsubscribers.push(
       this.connection.on('connected', (info) => {
@@ -286,6 +292,10 @@ class CloudSyncService implements CloudSync {
   }
 
   // ------------------------------------------------------------------ internals
+
+  private isStopped(): boolean {
+    return this.state === 'stopped';
+  }
 
   private iso(): string {
     return new Date(this.options.clock.now()).toISOString();

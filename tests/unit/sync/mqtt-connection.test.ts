@@ -1,39 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EventEmitter } from 'node:events';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { FakeClock } from '../../../firmware/src/util/clock.js';
 import { isPgwError } from '../../../firmware/src/util/errors.js';
 import { silentLogger } from '../../../firmware/src/util/logger.js';
 import { MqttSchema } from '../../../firmware/src/config/device-schema.js';
 import { MqttConnection, redactUrl } from '../../../firmware/src/sync/mqtt-connection.js';
-
-/** Stands in for an mqtt.js client: the test decides when it connects, closes and acks. */
-class FakeMqttClient extends EventEmitter {
-  ended: Array<{ force: boolean }> = [];
-  readonly publishes: Array<{ topic: string; payload: string; opts: unknown; cb: (e?: Error) => void }> = [];
-  constructor(readonly options: IClientOptions) {
-    super();
-  }
-  publish(topic: string, payload: string, opts: unknown, cb: (e?: Error) => void): this {
-    this.publishes.push({ topic, payload, opts, cb });
-    return this;
-  }
-  async subscribeAsync(map: Record<string, { qos: number }>) {
-    return Object.entries(map).map(([topic, o]) => ({ topic, qos: o.qos }));
-  }
-  end(force?: boolean, _opts?: unknown, cb?: () => void): this {
-    this.ended.push({ force: !!force });
-    cb?.();
-    return this;
-  }
-  accept(props: Record<string, unknown> = {}) {
-    this.emit('connect', { cmd: 'connack', sessionPresent: false, reasonCode: 0, properties: props });
-  }
-  close() {
-    this.emit('close');
-  }
-}
+import { FakeMqttClient } from './support/fake-mqtt-client.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 

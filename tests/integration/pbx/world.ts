@@ -2,6 +2,11 @@
  * The world most PBX integration tests share: a gateway in namespace `gw`,
  * desk phones (baresip) in namespace `lan`, linked by one veth pair. Each
  * phone plays its own tone and records what it hears.
+ *
+ * SIPp peers live in `lan` too. A SIPp UAS stands in for an extension: it
+ * first REGISTERs (register-auth.xml) from the very port it will then listen
+ * on, because the gateway sends calls where a REGISTER came from (contact
+ * latching, location-service.ts), not to the Contact it names.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,13 +15,31 @@ import { makeTone } from '../../support/audio.js';
 import { BaresipPhone, type AnswerMode } from '../../support/baresip.js';
 import { startGateway, testPractice, type GatewayUnderTest, type TestExtension } from '../../support/gateway.js';
 import { createTopology, type Topology } from '../../support/netns.js';
+import { runSipp, sippScenario, startSipp, type SippProcess, type SippResult } from '../../support/sipp.js';
+import { writeInjectionFile } from '../../support/users.js';
 
 export const EXTENSIONS: TestExtension[] = [
   { number: '201', name: 'Reception 1', password: 'pw-201-secret' },
   { number: '202', name: 'Reception 2', password: 'pw-202-secret' },
   { number: '203', name: 'Reception 3', password: 'pw-203-secret' },
   { number: '301', name: 'Dr Okafor', password: 'pw-301-secret' },
+  { number: '204', name: 'Reception 4', password: 'pw-204-secret' },
+  { number: '205', name: 'Reception 5', password: 'pw-205-secret' },
 ];
+
+export interface SippPeerOptions {
+  /** A scenario file name in tests/sipp/. */
+  scenario: string;
+  /** The extension SIPp acts as (its credentials come from EXTENSIONS). */
+  ext: string;
+  /** SIPp's SIP port in `lan`. */
+  port: number;
+  extraArgs?: string[];
+  traceMessages?: boolean;
+  timeoutMs?: number;
+  /** -mp: SIPp's RTP port (default port + 1000). */
+  mediaPort?: number;
+}
 
 export interface PbxWorld {
   dir: string;
@@ -27,6 +50,16 @@ export interface PbxWorld {
   lanAddr: string;
   phones: BaresipPhone[];
   phone(opts: { name: string; ext: string; freqHz: number; answerMode?: AnswerMode; password?: string; sipPort: number; transport?: 'udp' | 'tcp' }): Promise<BaresipPhone>;
+  /** A SIPp injection file for `ext` (credentials from EXTENSIONS) calling `target`. */
+  injection(ext: string, target?: string, password?: string): string;
+  /** Registers `ext` from SIPp at lan:`port` (register-auth.xml); resolves with the run's result. */
+  sippRegister(opts: { ext: string; port: number; password?: string }): Promise<SippResult>;
+  /** Registers `ext` from `port`, then runs a SIPp UAS scenario there (stopped by close()). */
+  sippUas(opts: SippPeerOptions): Promise<SippProcess>;
+  /** Runs a SIPp UAC scenario as `ext` calling `target` to completion. */
+  sippUac(opts: SippPeerOptions & { target: string }): Promise<SippResult>;
+  /** Resolves with the gateway's `call ended` log line that matches. */
+  callEnded(match?: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -34,9 +67,11 @@ export async function createPbxWorld(opts: { subnet: string; practice?: Record<s
   const dir = mkdtempSync(join(tmpdir(), 'pgwt-pbx-'));
   const topo = await createTopology({ nodes: ['gw', 'lan'], links: [{ a: 'gw', b: 'lan', subnet: opts.subnet }] });
   const phones: BaresipPhone[] = [];
+  const sipps: SippProcess[] = [];
   let gw: GatewayUnderTest | undefined;
   const close = async (): Promise<void> => {
     for (const p of phones) await p.stop().catch(() => undefined);
+    for (const s of sipps) await s.stop(1_000).catch(() => undefined);
     await gw?.stop().catch(() => undefined);
     await topo.destroy();
     if (!process.env.PGW_KEEP_TEST_FILES) rmSync(dir, { recursive: true, force: true });
@@ -55,6 +90,25 @@ export async function createPbxWorld(opts: { subnet: string; practice?: Record<s
   }
   const gwAddr = topo.addr('gw', 'lan');
   const lanAddr = topo.addr('lan', 'gw');
+  const started = gw;
+  let files = 0;
+  const injection = (ext: string, target?: string, password?: string): string => {
+    const e = EXTENSIONS.find((x) => x.number === ext);
+    return writeInjectionFile(join(dir, `inf-${++files}.csv`), [
+      { user: ext, password: password ?? e?.password ?? 'none', domain: gwAddr, ...(target !== undefined ? { target } : {}) },
+    ]);
+  };
+  const sippRegister = (o: { ext: string; port: number; password?: string }): Promise<SippResult> =>
+    runSipp({
+      scenario: sippScenario('register-auth.xml'),
+      remote: `${gwAddr}:5060`,
+      netns: topo.ns('lan'),
+      localIp: lanAddr,
+      localPort: o.port,
+      injectionFile: injection(o.ext, undefined, o.password),
+      calls: 1,
+      timeoutMs: 10_000,
+    });
   return {
     dir,
     topo,
@@ -63,6 +117,46 @@ export async function createPbxWorld(opts: { subnet: string; practice?: Record<s
     lanAddr,
     phones,
     close,
+    injection,
+    sippRegister,
+    sippUas: async (o) => {
+      const reg = await sippRegister({ ext: o.ext, port: o.port });
+      if (!reg.ok) throw new Error(`SIPp could not register ${o.ext}:\n${reg.report}`);
+      const uas = startSipp({
+        scenario: sippScenario(o.scenario),
+        netns: topo.ns('lan'),
+        localIp: lanAddr,
+        localPort: o.port,
+        mediaIp: lanAddr,
+        mediaPort: o.mediaPort ?? o.port + 1000,
+        service: o.ext,
+        calls: 1,
+        timeoutMs: o.timeoutMs ?? 30_000,
+        ...(o.traceMessages ? { traceMessages: true } : {}),
+        ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
+      });
+      sipps.push(uas);
+      await uas.ready;
+      return uas;
+    },
+    sippUac: (o) =>
+      runSipp({
+        // SIPp's digest uri is sip:<remote ip>:<port> unless told; the gateway
+        // (digest-server.ts) wants the Request-URI's user and host there.
+        extraArgs: ['-auth_uri', `${o.target}@${gwAddr}`, ...(o.extraArgs ?? [])],
+        scenario: sippScenario(o.scenario),
+        remote: `${gwAddr}:5060`,
+        netns: topo.ns('lan'),
+        localIp: lanAddr,
+        localPort: o.port,
+        mediaIp: lanAddr,
+        mediaPort: o.mediaPort ?? o.port + 1000,
+        injectionFile: injection(o.ext, o.target),
+        calls: 1,
+        timeoutMs: o.timeoutMs ?? 30_000,
+        ...(o.traceMessages ? { traceMessages: true } : {}),
+      }),
+    callEnded: (match = () => true, timeoutMs = 10_000) => started.waitForLog((l) => l.msg === 'call ended' && match(l), timeoutMs),
     phone: async (p) => {
       const ext = EXTENSIONS.find((e) => e.number === p.ext);
       const phone = await BaresipPhone.start({

@@ -61,7 +61,16 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-export async function startMosquitto(): Promise<Mosquitto> {
+export interface MosquittoOptions {
+  /**
+   * A TLS listener instead of plain TCP (the url is then mqtts://): the
+   * server's certificate and key, the CA that signs client certificates,
+   * and whether a client certificate is required.
+   */
+  tls?: { ca: string; cert: string; key: string; requireCertificate: boolean };
+}
+
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   if (!mosquittoAvailable()) throw new HarnessError('mosquitto is not installed (make deps-deb installs it)');
   const dir = mkdtempSync(join(tmpdir(), 'pgw-mosquitto-'));
   const port = await freeTcpPort();
@@ -82,6 +91,12 @@ export async function startMosquitto(): Promise<Mosquitto> {
     'log_type information',
     'connection_messages true',
   ];
+  const tls = options.tls;
+  if (tls) {
+    lines.push(`cafile ${tls.ca}`, `certfile ${tls.cert}`, `keyfile ${tls.key}`, `require_certificate ${tls.requireCertificate}`);
+    // The client's certificate CN is its identity, as on the cloud's broker.
+    if (tls.requireCertificate) lines.push('use_identity_as_username true');
+  }
   // Run as root, mosquitto would switch to the `mosquitto` user, which cannot write the temp dir.
   if (process.getuid?.() === 0) lines.push('user root');
   writeFileSync(conf, `${lines.join('\n')}\n`);
@@ -108,7 +123,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
   await start();
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     dir,
     running: () => !!proc && !proc.hasExited(),
     start,

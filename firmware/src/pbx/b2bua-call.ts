@@ -92,6 +92,8 @@ export interface CallOptions {
   localToCaller: string;
   caller: CallParty;
   callee: CallParty;
+  /** The hunt group dialled, when it was one (call records, issue 3). */
+  huntGroup?: string;
   plan: RingStep[];
   /** The INVITEs to send for a member of a ring step (none: not reachable now). */
   targetsOf: (member: string) => CallTarget[];
@@ -141,6 +143,15 @@ export class B2buaCall {
 
   get state(): CallState {
     return this.stateValue;
+  }
+
+  /** The member whose phone answered (an extension, or an uplink's name), once answered. */
+  get answeredBy(): string | null {
+    return this.answeredAt === null ? null : (this.winner?.target.member ?? null);
+  }
+
+  get huntGroup(): string | undefined {
+    return this.options.huntGroup;
   }
 
   /** The caller's and the answering callee's sessions, for the admin API. */

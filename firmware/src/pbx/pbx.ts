@@ -169,6 +169,7 @@ export class Pbx implements UserAgentDelegate {
         localToCaller: this.options.transport.localFor(session.destination).address,
         caller: { number: caller.number, name: caller.name },
         callee: { number: dialled, name: calleeName },
+        ...(destination.kind === 'hunt-group' ? { huntGroup: destination.group.number } : {}),
         plan,
         targetsOf: (member) => this.phoneTargets(caller, member, directory.domain),
         onEnd: (c, end) => {

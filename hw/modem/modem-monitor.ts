@@ -479,19 +479,19 @@ export class ModemMonitor implements LinkHealthSource {
     this.cereg = null;
     this.creg = null;
     this.publish();
-    // Quectel: AT+CFUN=1,1 resets the module; it answers OK and then drops off (EC2x manual, AT+CFUN).
-    if (this.channel) {
-      try {
-        await this.channel.send('AT+CFUN=1,1', { timeoutMs: 15_000 });
-      } catch {
-        /* a wedged modem will not answer; the power cycle below is for it */
-      }
-    }
     if (wasUnresponsive && this.o.powerCycle) {
+      // A modem that answers nothing will not take AT+CFUN either: cut its power.
       try {
         await this.o.powerCycle();
       } catch (err) {
         this.o.logger.error({ err: errText(err) }, 'modem power cycle failed');
+      }
+    } else if (this.channel) {
+      // Quectel: AT+CFUN=1,1 resets the module; it answers OK and then drops off (EC2x manual, AT+CFUN).
+      try {
+        await this.channel.send('AT+CFUN=1,1', { timeoutMs: wasUnresponsive ? this.o.commandTimeoutMs : 15_000 });
+      } catch {
+        /* no board power switch and no answer: the settle wait and a fresh start are all that is left */
       }
     }
     if (this.st.phase !== 'resetting') return;

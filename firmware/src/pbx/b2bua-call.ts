@@ -429,7 +429,8 @@ export class B2buaCall {
     const relayed = this.media.relayOffer(from, offer);
     let response: SipResponse;
     try {
-      response = await target.reinvite({ body: sdpBody(relayed) });
+      // A 491 goes back to the offerer, who retries after its own §14.1 wait (glare.test.ts).
+      response = await target.reinvite({ body: sdpBody(relayed), retryGlare: false });
     } catch (e) {
       // The other leg has an offer of its own in flight: glare, seen from here (RFC 3261 §14.1).
       this.media.abandonOffer();

@@ -330,18 +330,22 @@ export class InviteSession {
 
   // ───────────────────────────── both: in the dialog ─────────────────────────────
 
-  /** Send a re-INVITE (hold, resume, codec change). Without a body the media handler makes the offer. */
-  async reinvite(opts: { body?: SessionBody; headers?: Array<[string, string]> } = {}): Promise<SipResponse> {
+  /**
+   * Send a re-INVITE (hold, resume, codec change). Without a body the media handler makes the offer.
+   * `retryGlare: false` resolves with a 491 instead of retrying after the §14.1 wait: a B2BUA
+   * relaying someone else's offer hands the 491 back to that offerer, whose retry it is.
+   */
+  async reinvite(opts: { body?: SessionBody; headers?: Array<[string, string]>; retryGlare?: boolean } = {}): Promise<SipResponse> {
     this.assertCanOffer('INVITE');
     const body = opts.body ?? (this.mediaHandler ? await this.mediaHandler.createOffer({ reason: 'reinvite', carrier: 'reinvite' }) : undefined);
     this.assertCanOffer('INVITE');
-    return this.runOffer('INVITE', body, opts.headers ?? []);
+    return this.runOffer('INVITE', body, opts.headers ?? [], opts.retryGlare ?? true);
   }
 
-  /** Send an UPDATE (RFC 3311): with a body it is an offer, without one a session refresh. */
-  async update(opts: { body?: SessionBody; headers?: Array<[string, string]> } = {}): Promise<SipResponse> {
+  /** Send an UPDATE (RFC 3311): with a body it is an offer, without one a session refresh. `retryGlare` as for reinvite(). */
+  async update(opts: { body?: SessionBody; headers?: Array<[string, string]>; retryGlare?: boolean } = {}): Promise<SipResponse> {
     this.assertCanOffer('UPDATE');
-    return this.runOffer('UPDATE', opts.body, opts.headers ?? []);
+    return this.runOffer('UPDATE', opts.body, opts.headers ?? [], opts.retryGlare ?? true);
   }
 
   /** Any other request inside the dialog (INFO, REFER, MESSAGE, NOTIFY, OPTIONS). */
@@ -1114,7 +1118,7 @@ export class InviteSession {
    * is gone, §12.2.1.2). Resolves with the final response (a 408/503 stand-in
    * on timeout or transport error).
    */
-  private runOffer(method: 'INVITE' | 'UPDATE', body: SessionBody | undefined, headers: Array<[string, string]>): Promise<SipResponse> {
+  private runOffer(method: 'INVITE' | 'UPDATE', body: SessionBody | undefined, headers: Array<[string, string]>, retryGlare = true): Promise<SipResponse> {
     const carrier: OfferCarrier = method === 'INVITE' ? 'reinvite' : 'update';
     let glareTries = 0;
     let tries422 = 0;
@@ -1151,7 +1155,7 @@ export class InviteSession {
               resolve(r);
               return;
             }
-            if (r.status === 491 && glareTries < this.host.config.maxGlareRetries) {
+            if (r.status === 491 && retryGlare && glareTries < this.host.config.maxGlareRetries) {
               glareTries++;
               // RFC 3261 §14.1: the owner of the Call-ID (the original caller) waits longer.
               const delay = glareRetryDelayMs(this.role === 'uac', () => this.host.random());

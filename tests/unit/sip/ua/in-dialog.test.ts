@@ -165,6 +165,22 @@ test('491 glare when the peer owns the Call-ID: retry after 0–2 s', async () =
   }
 });
 
+test('retryGlare: false hands the 491 back at once (a B2BUA relaying the offer lets its offerer retry)', async () => {
+  const h = harness();
+  const s = uacCall(h);
+  const p = s.reinvite({ body: sdp('hold'), retryGlare: false });
+  await flush();
+  h.tx.lastSent('INVITE').respond(491);
+  assert.is((await p).status, 491);
+  assert.is(s.offerAnswerState, 'stable');
+  h.clock.advance(10_000);
+  assert.is(h.tx.sent('INVITE').length, 2, 'initial INVITE and the one re-INVITE, no retry');
+  const q = s.update({ body: sdp('x'), retryGlare: false });
+  await flush();
+  h.tx.lastSent('UPDATE').respond(491);
+  assert.is((await q).status, 491);
+});
+
 test('glare retries are bounded', async () => {
   const h = harness({ maxGlareRetries: 2 });
   const s = uacCall(h);

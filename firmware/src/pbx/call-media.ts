@@ -19,6 +19,7 @@ import type { MediaLeg, MediaRelay } from '../media/relay/index.js';
 import {
   b2buaAnswerDirection,
   buildOffer,
+  cloneSdp,
   findAudioStream,
   negotiateAnswer,
   parseSdp,
@@ -53,6 +54,8 @@ interface Pending {
   received: Sdp | null;
   /** The offer the gateway sent toward the other side. */
   sent: Sdp;
+  /** What that side had been sent before this offer: it stands again if the offer is refused. */
+  previous: Sdp | null;
 }
 
 export interface CallMediaOptions {
@@ -109,7 +112,7 @@ export class CallMedia {
           originator: this.originators[toward]!,
         }).offer
       : buildOffer({ localAddress: leg.localAddress, localPort: leg.rtpPort, codecs: this.options.codecs, originator: this.originators[toward]! });
-    this.pending = { offerer, received, sent };
+    this.pending = { offerer, received, sent, previous: this.lastLocal[toward] };
     this.lastLocal[toward] = sent;
     return sent;
   }
@@ -137,8 +140,9 @@ export class CallMedia {
         codecs: preference,
         originator: this.originators[p.offerer]!,
       });
+      const previous = this.lastLocal[p.offerer];
       this.lastLocal[p.offerer] = offer;
-      this.pending = { offerer: answerer, received: null, sent: offer };
+      this.pending = { offerer: answerer, received: null, sent: offer, previous };
       this.lateOfferTo = p.offerer;
       this.bridge();
       return { kind: 'offer', sdp: offer };
@@ -183,9 +187,19 @@ export class CallMedia {
     return this.lastLocal[side];
   }
 
-  /** Forget a relayed offer the other side refused (491, 488): the call stays as it was. */
+  /**
+   * Forget a relayed offer the other side refused (491, 488): the call stays as it was.
+   * What that side was last sent goes back to the description it accepted, so a later
+   * refresh repeats that and not the refused offer (a refused hold would put it on hold);
+   * it is stamped afresh because the refused offer used the next o= version (RFC 3264 §8).
+   */
   abandonOffer(): void {
+    const p = this.pending;
     this.pending = null;
+    this.lateOfferTo = null;
+    if (!p) return;
+    const toward = other(p.offerer);
+    this.lastLocal[toward] = p.previous ? this.originators[toward]!.stamp(cloneSdp(p.previous)) : null;
   }
 
   async close(): Promise<void> {

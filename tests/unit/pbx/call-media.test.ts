@@ -1,0 +1,106 @@
+/**
+ * CallMedia, the offer/answer translation between a call's two legs, on a
+ * fake relay: what each side is sent, and what happens to a relayed offer
+ * the other side refuses (491 glare, 488).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { MediaRelay } from '../../../firmware/src/media/relay/index.js';
+import { parseSdp, serializeSdp, type Sdp } from '../../../firmware/src/media/sdp/index.js';
+import { CallMedia } from '../../../firmware/src/pbx/call-media.js';
+
+interface FakeLeg {
+  localAddress: string;
+  rtpPort: number;
+  peer: FakeLeg | null;
+  sdp: { local: Sdp; remote: Sdp } | null;
+  setSdp(s: { local: Sdp; remote: Sdp }): void;
+  close(): Promise<void>;
+}
+
+function fakeRelay(): MediaRelay {
+  let port = 20000;
+  const relay = {
+    openLeg: async ({ localAddress }: { localAddress: string }) => {
+      const leg: FakeLeg = {
+        localAddress,
+        rtpPort: (port += 2),
+        peer: null,
+        sdp: null,
+        setSdp(s) {
+          this.sdp = s;
+        },
+        close: async () => undefined,
+      };
+      return leg;
+    },
+    bridge: (a: FakeLeg, b: FakeLeg) => {
+      a.peer = b;
+      b.peer = a;
+    },
+  };
+  return relay as unknown as MediaRelay;
+}
+
+function phoneSdp(o: { addr: string; port: number; version: number; dir?: string; pts?: string }): Sdp {
+  const pts = o.pts ?? '8 0';
+  return parseSdp(
+    [
+      'v=0',
+      `o=phone 77 ${o.version} IN IP4 ${o.addr}`,
+      's=-',
+      `c=IN IP4 ${o.addr}`,
+      't=0 0',
+      `m=audio ${o.port} RTP/AVP ${pts}`,
+      'a=rtpmap:8 PCMA/8000',
+      'a=rtpmap:0 PCMU/8000',
+      `a=${o.dir ?? 'sendrecv'}`,
+      '',
+    ].join('\r\n'),
+  );
+}
+
+const dir = (s: Sdp | null): string => /a=(sendrecv|sendonly|recvonly|inactive)/.exec(s ? serializeSdp(s) : '')?.[1] ?? 'sendrecv';
+
+async function answeredCall(): Promise<CallMedia> {
+  const m = new CallMedia({ relay: fakeRelay(), codecs: ['PCMA', 'PCMU'], label: 't' });
+  await m.openLeg('a', '10.0.0.1');
+  await m.openLeg('b', '10.0.1.1');
+  m.relayOffer('a', phoneSdp({ addr: '10.0.0.2', port: 4000, version: 1 }));
+  m.relayAnswer(phoneSdp({ addr: '10.0.1.2', port: 5000, version: 1, pts: '8' }));
+  return m;
+}
+
+test('a call set up through the relay: each side is sent the gateway address, one codec end to end', async () => {
+  const m = await answeredCall();
+  const toB = m.lastSentTo('b')!;
+  const toA = m.lastSentTo('a')!;
+  assert.match(serializeSdp(toB), /c=IN IP4 10\.0\.1\.1/);
+  assert.match(serializeSdp(toA), /c=IN IP4 10\.0\.0\.1/);
+  assert.match(serializeSdp(toA), /m=audio \d+ RTP\/AVP 8\b/);
+  assert.is(m.leg('a')!.peer, m.leg('b'));
+});
+
+test('a relayed offer the other side refuses leaves what that side was last sent as it was', async () => {
+  const m = await answeredCall();
+  const before = serializeSdp(m.lastSentTo('b')!);
+  const hold = m.relayOffer('a', phoneSdp({ addr: '10.0.0.2', port: 4000, version: 2, dir: 'sendonly' }));
+  assert.is(dir(hold), 'sendonly');
+  m.abandonOffer(); // b answered 491 (or 488)
+  const after = m.lastSentTo('b')!;
+  assert.is(dir(after), 'sendrecv', 'a refresh toward b must not repeat the refused hold');
+  assert.is(serializeSdp(after).replace(/^o=.*$/m, ''), before.replace(/^o=.*$/m, ''), 'same session description as before the refused offer');
+  const version = (s: string) => BigInt(/^o=\S+ \S+ (\d+)/m.exec(s)![1]!);
+  assert.ok(version(serializeSdp(after)) > version(serializeSdp(hold)), 'its o= version moves on past the refused offer (RFC 3264 §8)');
+
+  // The caller's unchanged repeat still gets its old answer, and a retry relays normally.
+  assert.ok(m.unchangedAnswer('a', phoneSdp({ addr: '10.0.0.2', port: 4000, version: 1 })));
+  const retry = m.relayOffer('a', phoneSdp({ addr: '10.0.0.2', port: 4000, version: 3, dir: 'sendonly' }));
+  assert.is(dir(retry), 'sendonly');
+  const answer = m.relayAnswer(phoneSdp({ addr: '10.0.1.2', port: 5000, version: 2, pts: '8', dir: 'recvonly' }));
+  assert.is(answer.kind, 'answer');
+  assert.is(dir(answer.sdp), 'recvonly');
+  assert.is(dir(m.lastSentTo('b')), 'sendonly');
+});
+
+test.run();

@@ -14,18 +14,19 @@ import type { CallView, GatewayStatus, RegistrationView, StatusProvider } from '
 import { firmwareVersion } from './cli/version.js';
 import { MediaRelay, type MediaLeg } from './media/relay/index.js';
 import { RtpPortPool } from './media/rtp/port-pool.js';
-import { createDigestServer } from './sip/auth/index.js';
 import { startSipStack, type SipStack } from './sip/transaction/sip-stack.js';
 import { UserAgentCore } from './sip/ua/user-agent-core.js';
 import { PracticeStore } from './store/practice-store.js';
 import { SystemClock, type Clock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 import type { B2buaCall } from './pbx/b2bua-call.js';
-import { createDirectory, type Directory } from './pbx/directory.js';
 import { FailureThrottle } from './pbx/failure-throttle.js';
 import { LocationService } from './pbx/location-service.js';
 import { Pbx } from './pbx/pbx.js';
 import { Registrar } from './pbx/registrar.js';
+import { createCloudSync, lastKnownGoodFromPracticeStore, type CloudSync } from './sync/index.js';
+import { callEventFor, callRecordFor } from './wiring/call-reporting.js';
+import { LivePractice } from './wiring/live-practice.js';
 
 export interface GatewayOptions {
   /** Path of the gateway file (device + optional practice). */
@@ -58,16 +59,6 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const store = new PracticeStore({ dataDir: options.dataDir, logger: options.logger, clock });
   const practice = await choosePractice(store, file.practice, log);
 
-  const directoryOf = (p: Practice | null): Directory =>
-    createDirectory({
-      domain: p?.sip.domain ?? device.id,
-      extensions: (p?.extensions ?? []).map((e) => ({ number: e.number, name: e.name, password: e.password })),
-      huntGroups: (p?.huntGroups ?? []).map((g) => ({ number: g.number, name: g.name, strategy: g.strategy, members: g.members, ringSeconds: g.ringSeconds })),
-      emergencyNumbers: p?.emergency.numbers,
-      extensionRingSeconds: p?.calls.ringSeconds,
-    });
-  const directory = directoryOf(practice);
-
   const listen = (practice?.sip.listen ?? EMPTY_SIP.listen).map((l) => ({ protocol: l.transport, host: l.host, port: l.port }));
   const sip: SipStack = await startSipStack({ listen, logger: options.logger, clock });
   const cleanups: Array<() => Promise<void>> = [() => sip.close()];
@@ -86,20 +77,20 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     });
     const location = new LocationService(clock);
     const throttle = new FailureThrottle({ clock });
-    const auth = createDigestServer({ realm: directory.domain, clock, algorithms: practice?.sip.digestAlgorithms ?? ['MD5'] });
+    const live = new LivePractice({ initial: practice, fallbackDomain: device.id, location, clock, logger: options.logger });
+    const auth = live.auth;
     const limits = practice?.sip.registration;
     const registrar = new Registrar({
       clock,
       logger: options.logger,
       location,
-      directory: () => directory,
+      directory: () => live.directory,
       auth,
       throttle,
       ...(limits
         ? { minExpires: limits.minExpires, maxExpires: limits.maxExpires, defaultExpires: limits.defaultExpires, maxContactsPerExtension: limits.maxContacts }
         : {}),
     });
-    const codecs = practice?.sip.codecs ?? ['PCMA', 'PCMU', 'G722'];
     const pbx = new Pbx({
       ua,
       transport: sip.transport,
@@ -110,39 +101,68 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       registrar,
       auth,
       throttle,
-      directory: () => directory,
-      codecs: () => codecs,
+      directory: () => live.directory,
+      codecs: () => live.practice?.sip.codecs ?? ['PCMA', 'PCMU', 'G722'],
     });
     ua.delegate = pbx;
 
     const firmware = { version: firmwareVersion(), slot: process.env.PGW_SLOT ?? 'a' };
     const startedAt = clock.now();
     const status: StatusProvider = {
-      status: (): GatewayStatus => statusOf({ practice, device, firmware, location, pbx, startedAt, clock }),
+      status: (): GatewayStatus => statusOf({ practice: live.practice, device, firmware, location, pbx, startedAt, clock }),
       registrations: (): RegistrationView[] => registrationViews(location, clock),
       calls: (): CallView[] => pbx.activeCalls().map(callView),
-      appliedConfig: () => (practice ? { version: practice.version, appliedAt: null, practice } : null),
+      appliedConfig: () => {
+        const p = live.practice;
+        return p ? { version: p.version, appliedAt: null, practice: p } : null;
+      },
     };
     const admin: AdminServer = await createAdminServer({ listen: device.admin.listen, status, logger: options.logger });
     cleanups.unshift(() => admin.close());
 
+    // Cloud sync (issue 3): only when the device has a cloud; it never waits for the broker.
+    let sync: CloudSync | null = null;
+    if (device.cloud) {
+      sync = createCloudSync({
+        deviceId: device.id,
+        cloud: device.cloud,
+        dataDir: options.dataDir,
+        applier: live,
+        lastKnownGood: lastKnownGoodFromPracticeStore(store),
+        status,
+        clock,
+        logger: options.logger,
+      });
+      const s = sync;
+      pbx.onCallEvent((e) => {
+        s.publishEvent(callEventFor(e));
+        s.statusChanged();
+        if (e.type === 'ended') void s.recordCall(callRecordFor(e.call, e.end)).catch((err: unknown) => log.error({ err }, 'call record not stored'));
+      });
+      location.onChange(() => s.statusChanged());
+      await s.start();
+      cleanups.unshift(() => s.stop());
+    }
+
     const sipListening = sip.transport.listening();
     log.info(
       {
-        domain: directory.domain,
+        domain: live.directory.domain,
         sip: sipListening.map((e) => `${e.protocol}:${e.address}:${e.port}`),
         admin: `${admin.url()}/api/v1/status`,
-        extensions: directory.extensions.size,
+        extensions: live.directory.extensions.size,
         configVersion: practice?.version ?? null,
       },
-      `ready: phones register to ${directory.domain} (or this box's address) on port ${sipListening[0]?.port ?? '?'}; admin API at ${admin.url()}/api/v1/status`,
+      `ready: phones register to ${live.directory.domain} (or this box's address) on port ${sipListening[0]?.port ?? '?'}; admin API at ${admin.url()}/api/v1/status`,
     );
 
     let stopped: Promise<void> | null = null;
     return {
       adminUrl: admin.url(),
       sipListening,
-      practice,
+      get practice() {
+        return live.practice;
+      },
       stop: () => {
         stopped ??= (async () => {
           pbx.stopAcceptingCalls();

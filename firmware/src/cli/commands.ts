@@ -2,6 +2,8 @@
  * The commands of `pgw`, as data: the usage text and docs/CONTRACT.md are
  * both checked against this list (tests/unit/cli/contract-doc.test.ts).
  */
+import { FLEET_COMMANDS } from './fleet/index.js';
+
 export interface CommandInfo {
   name: string;
   synopsis: string;
@@ -28,6 +30,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     summary: "print a standalone gateway file for `make run` from FILE's practice",
   },
   { name: 'config-schema', synopsis: 'pgw config-schema', summary: 'print the JSON Schema of the gateway file (docs/config.schema.json)' },
+  ...FLEET_COMMANDS,
 ];
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -10,6 +10,7 @@ import { cmdCheckConfig } from './cmd-check-config.js';
 import { cmdDevConfig } from './cmd-dev-config.js';
 import { cmdRun } from './cmd-run.js';
 import { COMMANDS, usageText } from './commands.js';
+import { runFleet } from './fleet/index.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { usageError } from './usage-error.js';
@@ -32,6 +33,9 @@ async function dispatch(command: string, args: string[], ctx: CliContext): Promi
       return cmdApi(command, args, ctx);
     case 'dev-config':
       return cmdDevConfig(args, ctx);
+    case 'fleet':
+      // The central admin's commands (issue 3): talk to boxes through the cloud broker.
+      return runFleet(args, ctx);
     case 'config-schema':
       if (args.length > 0) throw usageError('config-schema takes no arguments');
       ctx.out(configJsonSchemaText());

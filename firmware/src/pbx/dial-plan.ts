@@ -15,9 +15,26 @@ export type Destination =
 /** Digits, with an optional leading + (E.164), as dialled on a desk phone. */
 const DIALLABLE = /^\+?[0-9*#]{1,32}$/;
 
-export function resolveDestination(directory: Directory, dialled: string, options: { externalAllowed: boolean }): Destination {
+export interface DialPlanOptions {
+  /** True when an uplink can carry calls out of the building (issue 6). */
+  externalAllowed: boolean;
+  /**
+   * The outside-line digit (e.g. 9), when the practice uses one. 9-999 and
+   * 9-112 are emergency calls too: people dial the prefix out of habit, and
+   * the call must connect (Ofcom General Condition A3).
+   */
+  outsideLinePrefix?: string;
+}
+
+export function resolveDestination(directory: Directory, dialled: string, options: DialPlanOptions): Destination {
   const number = dialled.trim();
   if (directory.emergencyNumbers.includes(number)) return { kind: 'emergency', number };
+  const prefix = options.outsideLinePrefix;
+  if (prefix && number.startsWith(prefix)) {
+    const bare = number.slice(prefix.length);
+    // The bare number goes out: carriers route 999, not 9999.
+    if (directory.emergencyNumbers.includes(bare)) return { kind: 'emergency', number: bare };
+  }
   const extension = directory.extensions.get(number);
   if (extension) return { kind: 'extension', extension };
   const group = directory.huntGroups.get(number);

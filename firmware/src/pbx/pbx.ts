@@ -5,6 +5,13 @@
  * CONTRACT.md); INVITE from an extension is authenticated, resolved through
  * the dial plan and becomes a B2BUA call. Nothing below this layer knows
  * what a hunt group is.
+ *
+ * Calls that leave the building (external numbers, 999/112) are handed to
+ * the ExternalRoutes port (external-routes.ts, implemented by uplinks/):
+ * each uplink target it gives is one ring step, so an emergency call whose
+ * first uplink fails is tried on the next. INVITEs from an uplink peer
+ * (recognised by the same port, by source address) skip digest auth and
+ * ring the extension or hunt group their DID or Request-URI names.
  */
 import { randomUUID } from 'node:crypto';
 import type { MediaLeg, MediaRelay } from '../media/relay/index.js';
@@ -16,8 +23,8 @@ import type { InviteSession } from '../sip/ua/invite-session.js';
 import type { UserAgentCore, UserAgentDelegate } from '../sip/ua/user-agent-core.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { B2buaCall, type CallEnd, type CallState, type CallTarget } from './b2bua-call.js';
-import type { Extension } from './directory.js';
+import { B2buaCall, type CallEnd, type CallParty, type CallState, type CallTarget } from './b2bua-call.js';
+import type { ExternalRoutes, InboundDecision, UplinkTarget } from './external-routes.js';
 import { resolveDestination } from './dial-plan.js';
 import type { Directory } from './directory.js';
 import type { FailureThrottle } from './failure-throttle.js';
@@ -40,15 +47,27 @@ export interface PbxOptions {
   throttle: FailureThrottle;
   directory: () => Directory;
   codecs: () => readonly string[];
+  /** Where calls that leave the building go, and how calls from outside are recognised (issue 6); absent: internal calls only. */
+  routes?: ExternalRoutes;
+  /** The practice's outside-line digit, if any (dialPlan.outsideLinePrefix). */
+  outsideLinePrefix?: () => string | undefined;
+}
+
+/** How a call reached the gateway and, for calls through an uplink, which one (call records, issue 3). */
+export interface CallRoute {
+  direction: 'internal' | 'inbound' | 'outbound';
+  /** `cloud` or a trunk's name; absent for internal calls. */
+  uplink?: string;
 }
 
 export type CallEvent =
-  | { type: 'ringing' | 'answered'; call: B2buaCall }
-  | { type: 'ended'; call: B2buaCall; end: CallEnd };
+  | { type: 'ringing' | 'answered'; call: B2buaCall; route: CallRoute }
+  | { type: 'ended'; call: B2buaCall; end: CallEnd; route: CallRoute };
 
 export class Pbx implements UserAgentDelegate {
   private readonly log: Logger;
   private readonly calls = new Map<string, B2buaCall>();
+  private readonly callRoutes = new Map<string, CallRoute>();
   private readonly listeners = new Set<(e: CallEvent) => void>();
   private accepting = true;
 
@@ -110,6 +129,13 @@ export class Pbx implements UserAgentDelegate {
       session.reject({ status: 503, reason: 'Shutting Down', headers: [['Retry-After', '30']] });
       return;
     }
+    // A call from an uplink peer (cloud SBC, trunk) is trusted by its source
+    // address: it carries no phone's digest (issue 6).
+    const fromUplink = this.options.routes?.inbound(request, session.destination) ?? null;
+    if (fromUplink) {
+      this.onUplinkInvite(session, fromUplink);
+      return;
+    }
     const source = session.destination.address;
     if (this.options.throttle.isBlocked(source)) {
       session.reject({ status: 403, reason: 'Forbidden' });
@@ -125,25 +151,63 @@ export class Pbx implements UserAgentDelegate {
     this.options.throttle.succeed(source);
     const caller = directory.extensions.get(verdict.username)!;
     const dialled = userOf(request.uri) ?? toUser(request) ?? '';
-    const destination = resolveDestination(directory, dialled, { externalAllowed: false });
+    const routes = this.options.routes;
+    const prefix = this.options.outsideLinePrefix?.();
+    const destination = resolveDestination(directory, dialled, {
+      externalAllowed: routes?.hasUplinks() ?? false,
+      ...(prefix !== undefined ? { outsideLinePrefix: prefix } : {}),
+    });
+    const callerParty: CallParty = { number: caller.number, name: caller.name };
 
-    let plan: RingStep[];
-    let calleeName: string | null;
     switch (destination.kind) {
       case 'extension':
-        plan = [{ members: [destination.extension.number], seconds: directory.extensionRingSeconds }];
-        calleeName = destination.extension.name;
-        break;
-      case 'hunt-group':
-        plan = huntPlan(destination.group);
-        calleeName = destination.group.name;
-        break;
-      case 'emergency':
-      case 'external':
-        // Calls that leave the building need an uplink (cloud or trunk), which this box has none of yet.
-        this.log.error({ caller: caller.number, dialled, kind: destination.kind }, 'no uplink to carry the call');
-        session.reject({ status: 503, reason: 'No Uplink Available' });
+        this.startCall({
+          session,
+          caller: callerParty,
+          callee: { number: dialled, name: destination.extension.name },
+          plan: [{ members: [destination.extension.number], seconds: directory.extensionRingSeconds }],
+          targetsOf: (member) => this.phoneTargets(callerParty, member, directory.domain),
+          route: { direction: 'internal' },
+        });
         return;
+      case 'hunt-group':
+        this.startCall({
+          session,
+          caller: callerParty,
+          callee: { number: dialled, name: destination.group.name },
+          huntGroup: destination.group.number,
+          plan: huntPlan(destination.group),
+          targetsOf: (member) => this.phoneTargets(callerParty, member, directory.domain),
+          route: { direction: 'internal' },
+        });
+        return;
+      case 'emergency':
+      case 'external': {
+        const kind = destination.kind;
+        const targets = routes?.outbound({ kind, dialled: destination.number, caller: callerParty }) ?? [];
+        if (targets.length === 0) {
+          const line = { caller: caller.number, dialled, kind };
+          if (kind === 'emergency') this.log.error(line, 'EMERGENCY call cannot be placed: no uplink configured');
+          else this.log.warn(line, 'no uplink can carry the call now');
+          session.reject({ status: 503, reason: 'No Uplink Available' });
+          return;
+        }
+        if (kind === 'emergency') this.log.warn({ caller: caller.number, dialled, uplinks: targets.map((t) => t.uplink) }, 'emergency call');
+        // Each uplink is one ring step: the next is tried only when the one before has failed.
+        const byUplink = new Map(targets.map((t) => [t.uplink, t]));
+        this.startCall({
+          session,
+          caller: callerParty,
+          callee: { number: destination.number, name: null },
+          plan: targets.map((t) => ({ members: [t.uplink], seconds: t.ringSeconds })),
+          targetsOf: (member) => {
+            const t = byUplink.get(member);
+            return t ? [uplinkCallTarget(t)] : [];
+          },
+          route: { direction: 'outbound', uplink: targets[0]!.uplink },
+        });
+        return;
+      }
       case 'unknown':
         this.log.info({ caller: caller.number, dialled }, 'call to an unknown number');
         session.reject({ status: 404, reason: 'No Such Extension Or Group' });
@@ -153,7 +217,53 @@ export class Pbx implements UserAgentDelegate {
         throw new Error(`unhandled destination ${JSON.stringify(never)}`);
       }
     }
+  }
 
+  /** How a call reached the gateway and where it went, for call records and events. */
+  routeOf(call: B2buaCall): CallRoute {
+    const route = this.callRoutes.get(call.id) ?? { direction: 'internal' as const };
+    // An outbound call is over the uplink that answered, when one did.
+    if (route.direction === 'outbound' && call.answeredBy) return { ...route, uplink: call.answeredBy };
+    return route;
+  }
+
+  /** A call from the cloud or a trunk to a DID or an extension: ring it like an internal call. */
+  private onUplinkInvite(session: InviteSession, decision: InboundDecision): void {
+    if (decision.kind === 'reject') {
+      this.log.info({ uplink: decision.uplink, called: decision.called, status: decision.status }, 'inbound call refused: not a number of this practice');
+      session.reject({ status: decision.status, reason: decision.reason });
+      return;
+    }
+    const directory = this.options.directory();
+    const caller: CallParty = { number: decision.caller.number, name: decision.caller.name };
+    const extension = directory.extensions.get(decision.destination);
+    const group = extension ? undefined : directory.huntGroups.get(decision.destination);
+    if (!extension && !group) {
+      this.log.warn({ uplink: decision.uplink, called: decision.called, destination: decision.destination }, 'inbound call for no extension or group');
+      session.reject({ status: 404, reason: 'Not Found' });
+      return;
+    }
+    this.log.info({ uplink: decision.uplink, caller: caller.number, called: decision.called, destination: decision.destination }, 'inbound call');
+    this.startCall({
+      session,
+      caller,
+      callee: { number: decision.destination, name: extension?.name ?? group?.name ?? null },
+      ...(group ? { huntGroup: group.number } : {}),
+      plan: extension ? [{ members: [extension.number], seconds: directory.extensionRingSeconds }] : huntPlan(group!),
+      targetsOf: (member) => this.phoneTargets(caller, member, directory.domain),
+      route: { direction: 'inbound', uplink: decision.uplink },
+    });
+  }
+
+  private startCall(c: {
+    session: InviteSession;
+    caller: CallParty;
+    callee: CallParty;
+    huntGroup?: string;
+    plan: RingStep[];
+    targetsOf: (member: string) => CallTarget[];
+    route: CallRoute;
+  }): void {
     const call = new B2buaCall(
       {
         ua: this.options.ua,
@@ -165,28 +275,30 @@ export class Pbx implements UserAgentDelegate {
       },
       {
         id: randomUUID(),
-        a: session,
-        localToCaller: this.options.transport.localFor(session.destination).address,
-        caller: { number: caller.number, name: caller.name },
-        callee: { number: dialled, name: calleeName },
-        ...(destination.kind === 'hunt-group' ? { huntGroup: destination.group.number } : {}),
-        plan,
-        targetsOf: (member) => this.phoneTargets(caller, member, directory.domain),
-        onEnd: (c, end) => {
-          this.calls.delete(c.id);
-          this.emit({ type: 'ended', call: c, end });
+        a: c.session,
+        localToCaller: this.options.transport.localFor(c.session.destination).address,
+        caller: c.caller,
+        callee: c.callee,
+        ...(c.huntGroup !== undefined ? { huntGroup: c.huntGroup } : {}),
+        plan: c.plan,
+        targetsOf: c.targetsOf,
+        onEnd: (done, end) => {
+          this.calls.delete(done.id);
+          this.emit({ type: 'ended', call: done, end, route: this.routeOf(done) });
+          this.callRoutes.delete(done.id);
         },
-        onStateChange: (c, _from, to: CallState) => {
-          if (to === 'ringing' || to === 'answered') this.emit({ type: to, call: c });
+        onStateChange: (changed, _from, to: CallState) => {
+          if (to === 'ringing' || to === 'answered') this.emit({ type: to, call: changed, route: this.routeOf(changed) });
         },
       },
     );
     this.calls.set(call.id, call);
+    this.callRoutes.set(call.id, c.route);
     void call.start();
   }
 
   /** One INVITE per registered contact of an extension, sent where its REGISTER came from (NAT latching). */
-  private phoneTargets(caller: Extension, member: string, domain: string): CallTarget[] {
+  private phoneTargets(caller: CallParty, member: string, domain: string): CallTarget[] {
     const identity = `${caller.name ? `${quoteDisplay(caller.name)} ` : ''}<sip:${caller.number}@${domain}>`;
     return this.options.location.lookup(member).map((binding) => ({
       member,
@@ -218,6 +330,20 @@ export class Pbx implements UserAgentDelegate {
       }
     }
   }
+}
+
+/** The ring-step target for an uplink: its name is the member (call.answeredBy tells which uplink answered). */
+function uplinkCallTarget(t: UplinkTarget): CallTarget {
+  return {
+    member: t.uplink,
+    uri: t.uri,
+    destination: t.destination,
+    from: t.from,
+    to: t.to,
+    ...(t.headers ? { headers: t.headers } : {}),
+    ...(t.credentials ? { credentials: t.credentials } : {}),
+    ...(t.contactUser !== undefined ? { contactUser: t.contactUser } : {}),
+  };
 }
 
 function toUser(request: SipRequest): string | undefined {

@@ -1,0 +1,329 @@
+/**
+ * The uplinks of one practice, together: the cloud SBC over HSCN and the
+ * backup trunks, their health, the gateway's mode, and the routing of calls
+ * across them. It implements the PBX's ExternalRoutes port
+ * (pbx/external-routes.ts); gateway.ts builds it and hands it to the PBX.
+ *
+ * Upward it tells two things, as typed events (ARCHITECTURE.md, convention 1):
+ * `mode` (normal ⇄ survivability, for the cloud sync's `events` topic and the
+ * front panel) and `uplink` (one uplink's public state changed), and it
+ * answers status(): the `mode` and `uplinks[].state` of /api/v1/status.
+ *
+ * Public uplink states (CONTRACT.md):
+ *   up          healthy and carrying new calls: the cloud in normal mode; in
+ *               survivability (or with no cloud) the first usable trunk
+ *   standby     healthy and registered where it must be, not carrying new
+ *               calls: the other trunks, or an uplink serving its
+ *               recoverAfterMs after an outage
+ *   registering a trunk whose first registration has not completed
+ *   down        probes lost, interface down, or registration failing
+ */
+import type { Practice } from '../config/practice-schema.js';
+import type { ExternalRoutes, InboundDecision, OutboundCall, UplinkTarget } from '../pbx/external-routes.js';
+import type { SipRequest } from '../sip/message/types.js';
+import type { Endpoint } from '../sip/transport/api.js';
+import { TypedEvents } from '../sip/ua/typed-events.js';
+import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { CloudUplink } from './cloud-uplink.js';
+import { FailoverMachine, type GatewayMode, type ModeChange } from './failover.js';
+import { routeInbound } from './inbound-routing.js';
+import type { LinkStateSource } from './link-watcher.js';
+import { outboundOrder, type UplinkStanding } from './outbound-order.js';
+import type { PeerDns } from './peer-address.js';
+import { TrunkUplink } from './trunk-uplink.js';
+import { canonicalDid, type DialPlanRules } from './uk-numbers.js';
+import type { HealthChange, HealthState } from './uplink-health.js';
+import { EMERGENCY_NO_PROGRESS_MS, EMERGENCY_RING_SECONDS, EXTERNAL_RING_SECONDS, cloudTarget, trunkTarget } from './uplink-targets.js';
+
+export type UplinkState = 'up' | 'standby' | 'registering' | 'down';
+
+export interface UplinkView {
+  name: string;
+  state: UplinkState;
+}
+
+/** Extra detail per uplink for diagnostics (not part of the status contract). */
+export interface UplinkDetail extends UplinkView {
+  kind: 'cloud' | 'trunk';
+  health: HealthState;
+  link: string | null;
+  lastProbe: string | number | null;
+  registration?: string;
+}
+
+export interface UplinkStateChange {
+  name: string;
+  state: UplinkState;
+  previous: UplinkState;
+  at: number;
+}
+
+export interface UplinkEvents {
+  mode: ModeChange;
+  uplink: UplinkStateChange;
+}
+
+export type InterfaceRole = 'lan' | 'hscn' | 'wan';
+
+export interface UplinkManagerOptions {
+  practice: Practice;
+  ua: Pick<UserAgentCore, 'sendRequest' | 'contact'>;
+  clock: Clock;
+  logger: Logger;
+  dns: PeerDns;
+  /** The watch of the interface with this role, or (unnamed) the one facing this address. */
+  linkFor: (role: InterfaceRole, peerAddress: string) => LinkStateSource;
+}
+
+export class UplinkManager implements ExternalRoutes {
+  readonly cloud: CloudUplink | undefined;
+  readonly trunks: readonly TrunkUplink[];
+  private readonly log: Logger;
+  private readonly events: TypedEvents<UplinkEvents>;
+  private readonly failover: FailoverMachine;
+  private readonly rules: DialPlanRules;
+  private readonly dids: ReadonlyMap<string, string>;
+  private readonly lastStates = new Map<string, UplinkState>();
+
+  constructor(private readonly o: UplinkManagerOptions) {
+    this.log = o.logger.child({ component: 'uplinks' });
+    this.events = new TypedEvents<UplinkEvents>(this.log);
+    const p = o.practice;
+    this.rules = {
+      countryCode: p.dialPlan.countryCode,
+      ...(p.dialPlan.outsideLinePrefix !== undefined ? { outsideLinePrefix: p.dialPlan.outsideLinePrefix } : {}),
+    };
+    this.dids = new Map(p.inbound.map((r) => [canonicalDid(r.did, p.dialPlan.countryCode) ?? r.did, r.destination]));
+    const localDomain = p.sip.domain ?? 'pgw.invalid';
+    const cloud = p.uplinks?.cloud;
+    this.failover = new FailoverMachine(cloud !== undefined);
+    this.cloud = cloud
+      ? new CloudUplink({
+          config: cloud,
+          extensions: p.extensions,
+          ua: o.ua,
+          clock: o.clock,
+          logger: o.logger,
+          dns: o.dns,
+          localDomain,
+          linkFor: (addr) => o.linkFor(cloud.interface, addr),
+          onChange: () => this.refresh(),
+          onHealth: (c) => this.onCloudHealth(c),
+        })
+      : undefined;
+    this.trunks = (p.uplinks?.trunks ?? []).map(
+      (t) =>
+        new TrunkUplink({
+          config: t,
+          ua: o.ua,
+          clock: o.clock,
+          logger: o.logger,
+          dns: o.dns,
+          localDomain,
+          linkFor: (addr) => o.linkFor(t.interface, addr),
+          onChange: () => this.refresh(),
+          onHealth: (c) => this.onTrunkHealth(t.name, c),
+        }),
+    );
+    for (const v of this.views()) this.lastStates.set(v.name, v.state);
+  }
+
+  on<K extends keyof UplinkEvents>(name: K, fn: (e: UplinkEvents[K]) => void): () => void {
+    return this.events.on(name, fn);
+  }
+
+  get mode(): GatewayMode {
+    return this.failover.mode;
+  }
+
+  /** Resolve, probe and register every uplink; resolves once each has been started. */
+  async start(): Promise<void> {
+    this.log.info(
+      { mode: this.mode, cloud: this.cloud ? `${this.cloud.config.proxy} (${this.cloud.mode})` : null, trunks: this.trunks.map((t) => t.name) },
+      'uplinks starting',
+    );
+    await Promise.all([this.cloud?.start(), ...this.trunks.map((t) => t.start())]);
+  }
+
+  /** Stop probing and unregister, within `deadlineMs`. */
+  async stop(deadlineMs = 2_000): Promise<void> {
+    const all = Promise.all([this.cloud?.stop(), ...this.trunks.map((t) => t.stop())]);
+    await Promise.race([all, new Promise((r) => this.o.clock.setTimer(deadlineMs, () => r(undefined)))]);
+  }
+
+  // ─────────────────────────── status ───────────────────────────
+
+  status(): { mode: GatewayMode; uplinks: UplinkView[] } {
+    return { mode: this.mode, uplinks: this.views() };
+  }
+
+  details(): UplinkDetail[] {
+    const views = new Map(this.views().map((v) => [v.name, v.state]));
+    const out: UplinkDetail[] = [];
+    if (this.cloud) {
+      const c = this.cloud;
+      out.push({
+        name: c.name,
+        kind: 'cloud',
+        state: views.get(c.name) ?? 'down',
+        health: c.peer.health.state,
+        link: c.peer.linkDescription ?? null,
+        lastProbe: c.peer.lastProbe?.status ?? null,
+        ...(c.mode === 'register' ? { registration: `${c.registrationCounts().registered}/${c.registrationCounts().total}` } : {}),
+      });
+    }
+    for (const t of this.trunks) {
+      out.push({
+        name: t.name,
+        kind: 'trunk',
+        state: views.get(t.name) ?? 'down',
+        health: t.callPeer.health.state,
+        link: t.callPeer.linkDescription ?? null,
+        lastProbe: t.callPeer.lastProbe?.status ?? null,
+        registration: t.registrationState,
+      });
+    }
+    return out;
+  }
+
+  private views(): UplinkView[] {
+    const out: UplinkView[] = [];
+    const carrier = this.externalCarrier();
+    if (this.cloud) {
+      const h = this.cloud.peer.health.state;
+      const state: UplinkState = carrier === this.cloud.name ? 'up' : h === 'recovering' || (this.cloud.peer.health.usable && this.mode === 'survivability') ? 'standby' : 'down';
+      out.push({ name: this.cloud.name, state });
+    }
+    for (const t of this.trunks) {
+      const h = t.callPeer.health;
+      let state: UplinkState;
+      if (h.state === 'down') state = 'down';
+      else if (t.neverRegistered && t.registrationState !== 'retrying') state = 'registering';
+      else if (!t.registered) state = 'down';
+      else if (carrier === t.name) state = 'up';
+      else if (h.usable || h.state === 'recovering') state = 'standby';
+      else state = 'down';
+      out.push({ name: t.name, state });
+    }
+    return out;
+  }
+
+  /** The uplink new external calls go to now, if any. */
+  private externalCarrier(): string | undefined {
+    return outboundOrder('external', this.mode, this.standings())[0];
+  }
+
+  private standings(): UplinkStanding[] {
+    const out: UplinkStanding[] = [];
+    if (this.cloud) out.push({ name: this.cloud.name, kind: 'cloud', health: this.cloud.peer.health.state, usable: this.cloud.peer.health.usable });
+    for (const t of this.trunks) out.push({ name: t.name, kind: 'trunk', health: t.callPeer.health.state, usable: t.usable });
+    return out;
+  }
+
+  // ─────────────────────────── health and mode ───────────────────────────
+
+  private onCloudHealth(c: HealthChange): void {
+    const change = this.failover.follow(c.to, c.reason, this.o.clock.now());
+    if (change) {
+      const line = { mode: change.mode, previous: change.previous, reason: change.reason };
+      if (change.mode === 'survivability') this.log.warn(line, `mode ${change.mode}: the cloud is unreachable (${change.reason}); external calls go over the backup trunks`);
+      else this.log.info(line, `mode ${change.mode}: the cloud carries external calls again (${change.reason})`);
+      this.events.emit('mode', change);
+    }
+    this.refresh();
+  }
+
+  private onTrunkHealth(name: string, c: HealthChange): void {
+    if (c.to === 'recovering' || c.to === 'up') this.trunks.find((t) => t.name === name)?.retryRegistrationNow();
+    this.refresh();
+  }
+
+  /** Recompute the public states and tell what moved. */
+  private refresh(): void {
+    const at = this.o.clock.now();
+    for (const v of this.views()) {
+      const previous = this.lastStates.get(v.name);
+      if (previous === v.state) continue;
+      this.lastStates.set(v.name, v.state);
+      if (previous === undefined) continue;
+      this.log.info({ uplink: v.name, state: v.state, previous }, `uplink ${v.name} is ${v.state}`);
+      this.events.emit('uplink', { name: v.name, state: v.state, previous, at });
+    }
+  }
+
+  // ─────────────────────────── ExternalRoutes ───────────────────────────
+
+  hasUplinks(): boolean {
+    return this.cloud !== undefined || this.trunks.length > 0;
+  }
+
+  outbound(request: OutboundCall): UplinkTarget[] {
+    // The extension's own DID, when the PBX did not say (the practice document has it).
+    const own = request.caller.outboundCallerId ?? this.o.practice.extensions.find((e) => e.number === request.caller.number)?.outboundCallerId;
+    const call: OutboundCall = own !== undefined ? { ...request, caller: { ...request.caller, outboundCallerId: own } } : request;
+    const names = outboundOrder(call.kind, this.mode, this.standings());
+    const targets: UplinkTarget[] = [];
+    for (const name of names) {
+      const t = this.targetFor(name, call);
+      if (t) targets.push(t);
+    }
+    if (call.kind === 'emergency') {
+      // Every target but the last moves on if the uplink stays silent; the last waits for the transaction's own timeout.
+      return targets.map((t, i) => (i < targets.length - 1 ? { ...t, noProgressMs: EMERGENCY_NO_PROGRESS_MS } : t));
+    }
+    return targets;
+  }
+
+  private targetFor(name: string, call: OutboundCall): UplinkTarget | undefined {
+    const ringSeconds = call.kind === 'emergency' ? EMERGENCY_RING_SECONDS : EXTERNAL_RING_SECONDS;
+    if (this.cloud && name === this.cloud.name) {
+      const peer = this.cloud.peer.resolved;
+      if (!peer) return undefined;
+      const account = this.cloud.mode === 'register' ? this.cloud.account(call.caller.number) : undefined;
+      return {
+        uplink: name,
+        ringSeconds,
+        ...cloudTarget({
+          call,
+          rules: this.rules,
+          destination: peer.endpoint,
+          domain: this.cloud.domain,
+          scheme: peer.endpoint.protocol === 'tls' ? 'sips' : 'sip',
+          ...(account ? { account } : {}),
+        }),
+      };
+    }
+    const trunk = this.trunks.find((t) => t.name === name);
+    const destination = trunk?.callDestination;
+    if (!trunk || !destination) return undefined;
+    const mainNumber = this.o.practice.site.mainNumber;
+    return {
+      uplink: name,
+      ringSeconds,
+      ...trunkTarget({
+        call,
+        rules: this.rules,
+        destination,
+        domain: trunk.domainHostPort,
+        scheme: destination.protocol === 'tls' ? 'sips' : 'sip',
+        format: trunk.numberFormat,
+        username: trunk.config.username,
+        credentials: trunk.credentials,
+        ...(trunk.config.callerId !== undefined ? { trunkCallerId: trunk.config.callerId } : {}),
+        ...(mainNumber !== undefined ? { mainNumber } : {}),
+      }),
+    };
+  }
+
+  inbound(request: SipRequest, source: Endpoint): InboundDecision | null {
+    const countryCode = this.rules.countryCode;
+    if (this.cloud?.peer.owns(source.address)) {
+      return routeInbound(request, { uplink: this.cloud.name, kind: 'cloud', dids: this.dids, countryCode });
+    }
+    const trunk = this.trunks.find((t) => t.owns(source.address));
+    if (trunk) return routeInbound(request, { uplink: trunk.name, kind: 'trunk', dids: this.dids, countryCode });
+    return null;
+  }
+}

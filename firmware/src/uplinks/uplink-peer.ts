@@ -1,0 +1,161 @@
+/**
+ * One uplink peer watched for health: its URI resolved to an address
+ * (peer-address.ts, again every few minutes), OPTIONS probes to it
+ * (options-prober.ts), the interface it is reached by (link-watcher.ts),
+ * and the health machine that turns those into a state (uplink-health.ts).
+ *
+ * The interface is watched from the first resolution on, because which
+ * interface faces the peer may have to be found from the routing table,
+ * which needs its address.
+ */
+import type { ProbeConfig } from '../config/practice-schema.js';
+import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { LinkStateSource } from './link-watcher.js';
+import { OptionsProber, type ProbeOutcome } from './options-prober.js';
+import { resolvePeer, uriHostPort, type PeerDns, type ResolvedPeer } from './peer-address.js';
+import { UplinkHealth, type HealthChange } from './uplink-health.js';
+
+/** Resolutions are redone this often (DNS TTLs of SBC names are minutes). */
+export const RESOLVE_EVERY_MS = 300_000;
+/** After a failed resolution, try again this soon. */
+export const RESOLVE_RETRY_MS = 10_000;
+
+export interface UplinkPeerOptions {
+  /** The uplink's name, for logs. */
+  name: string;
+  /** The URI probed (the proxy, else the registrar). */
+  uri: string;
+  probe: ProbeConfig;
+  ua: Pick<UserAgentCore, 'sendRequest'>;
+  clock: Clock;
+  logger: Logger;
+  dns: PeerDns;
+  /** From of the probes: `<sip:pgw@DOMAIN>`. */
+  localDomain: string;
+  /** The interface watch, made once the peer's address is known. */
+  linkFor: (peerAddress: string) => LinkStateSource;
+  onHealth: (change: HealthChange) => void;
+}
+
+export class UplinkPeer {
+  readonly health: UplinkHealth;
+  private readonly log: Logger;
+  private readonly prober: OptionsProber;
+  private resolvedValue: ResolvedPeer | undefined;
+  private link: LinkStateSource | undefined;
+  private resolveTimer: TimerHandle | undefined;
+  private running = false;
+  private lastOutcome: ProbeOutcome | undefined;
+
+  constructor(private readonly o: UplinkPeerOptions) {
+    this.log = o.logger.child({ component: 'uplink', uplink: o.name });
+    this.health = new UplinkHealth({ failAfter: o.probe.failAfter, recoverAfterMs: o.probe.recoverAfterMs }, (c) => {
+      this.log.info({ from: c.from, to: c.to, reason: c.reason, lastProbe: this.lastOutcome?.status }, `uplink ${o.name} ${c.to} (${c.reason})`);
+      o.onHealth(c);
+    });
+    this.prober = new OptionsProber({
+      clock: o.clock,
+      intervalMs: o.probe.intervalMs,
+      timeoutMs: o.probe.timeoutMs ?? o.probe.intervalMs,
+      send: () => this.sendProbe(),
+      onOutcome: (outcome) => this.onProbe(outcome),
+    });
+  }
+
+  get resolved(): ResolvedPeer | undefined {
+    return this.resolvedValue;
+  }
+
+  get linkDescription(): string | undefined {
+    return this.link?.description;
+  }
+
+  get lastProbe(): ProbeOutcome | undefined {
+    return this.lastOutcome;
+  }
+
+  /** Resolve, then probe; resolves once the first resolution has been tried. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.resolve();
+    if (this.running) this.prober.start();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.prober.stop();
+    this.link?.stop();
+    this.resolveTimer?.cancel();
+    this.resolveTimer = undefined;
+  }
+
+  /** Does a request from this address come from the peer? */
+  owns(address: string): boolean {
+    return this.resolvedValue?.addresses.includes(address) ?? false;
+  }
+
+  private async resolve(): Promise<void> {
+    try {
+      const r = await resolvePeer(this.o.uri, this.o.dns);
+      if (!this.running) return;
+      const moved = this.resolvedValue && this.resolvedValue.endpoint.address !== r.endpoint.address;
+      this.resolvedValue = r;
+      if (moved) this.log.info({ endpoint: r.endpoint }, 'uplink peer address changed');
+      if (!this.link) this.watchLink(r.endpoint.address);
+      this.resolveTimer = this.o.clock.setTimer(RESOLVE_EVERY_MS, () => void this.resolve());
+    } catch (err) {
+      if (!this.running) return;
+      this.log.warn({ err, uri: this.o.uri }, 'uplink peer does not resolve; retrying');
+      this.resolveTimer = this.o.clock.setTimer(RESOLVE_RETRY_MS, () => void this.resolve());
+    }
+  }
+
+  private watchLink(address: string): void {
+    const link = this.o.linkFor(address);
+    this.link = link;
+    this.log.info({ link: link.description, endpoint: this.resolvedValue?.endpoint }, 'watching the uplink');
+    if (link.current() === 'down') this.health.linkDown();
+    link.start((state) => {
+      if (!this.running) return;
+      if (state === 'down') {
+        this.log.warn({ link: link.description }, 'uplink interface down');
+        this.health.linkDown();
+      } else {
+        this.log.info({ link: link.description }, 'uplink interface up again');
+        this.health.linkRestored();
+        // Do not wait out the interval to start proving the link again.
+        this.prober.probeNow();
+      }
+    });
+  }
+
+  private async sendProbe(): Promise<number> {
+    const peer = this.resolvedValue;
+    if (!peer) return 503;
+    if (this.link?.current() === 'down') return 503;
+    const scheme = peer.endpoint.protocol === 'tls' ? 'sips' : 'sip';
+    const target = `${scheme}:${uriHostPort(peer)}`;
+    const { response } = await this.o.ua.sendRequest({
+      method: 'OPTIONS',
+      uri: target,
+      destination: peer.endpoint,
+      from: `<sip:pgw@${this.o.localDomain}>`,
+      to: `<${target}>`,
+      headers: [['Accept', 'application/sdp']],
+    });
+    return response.status;
+  }
+
+  private onProbe(outcome: ProbeOutcome): void {
+    this.lastOutcome = outcome;
+    if (!this.running) return;
+    if (outcome.ok) this.health.probeAnswered(this.o.clock.monotonic());
+    else {
+      if (this.health.state !== 'down') this.log.debug({ status: outcome.status }, 'probe lost');
+      this.health.probeLost();
+    }
+  }
+}

@@ -167,6 +167,7 @@ export class OtaAgent {
   private volatile: Volatile = { progress: null, waiting: null, health: null, rejectedTarget: null };
   private serial: Promise<unknown> = Promise.resolve();
   private action: AbortController | undefined;
+  private actingOn: OtaState | undefined;
   private loop: Promise<void> | undefined;
   private stopped = false;
   private firstAct = true;
@@ -223,6 +224,8 @@ export class OtaAgent {
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'cannot read the boot slots');
     }
+    // The trial loop guard counts every start on trial here, before anything that could crash.
+    if (this.rec.state === 'trial') this.rec.trial = { boots: (this.rec.trial?.boots ?? 0) + 1 };
     if (!isFinal(this.rec.state)) {
       this.rec.resumes += 1;
       // Crash-loop guard for the states that do work; waiting may span any number of restarts,
@@ -299,9 +302,13 @@ export class OtaAgent {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
+      // Let any move being applied (a new target) land before choosing the next action.
+      await this.serial.catch(() => undefined);
+      if (this.stopped) break;
       const ac = new AbortController();
       this.action = ac;
       const state = this.rec.state;
+      this.actingOn = state;
       const resumed = this.firstAct;
       this.firstAct = false;
       let outcome: Outcome | undefined;
@@ -373,17 +380,20 @@ export class OtaAgent {
       // A rollback keeps the reason it started with; every other move states its own (or none).
       rec.reason = o.reason ?? (from === 'rolling-back' ? this.rec.reason : null);
     }
+    // Durable first: nothing (not even `state`) shows the move before it is on disk.
+    await this.store.save(rec);
     this.rec = rec;
     this.volatile.progress = null;
     this.volatile.waiting = null;
     if (to !== 'trial') this.volatile.health = null;
-    await this.store.save(rec);
     this.log.info({ from, event: o.event, to, seq: rec.seq, reason: rec.reason?.code }, `ota ${from} -> ${to}`);
+    this.publish(true);
+    // An action still running for the old state (a target landed meanwhile) must stop.
+    if (this.actingOn !== undefined && this.actingOn !== to) this.action?.abort();
     if (isFinal(to)) {
       await this.removeDownloads();
       this.releaseHold();
     }
-    this.publish(true);
     await this.o.onTransition?.(structuredClone(rec), { from, event: o.event });
   }
 
@@ -645,7 +655,7 @@ export class OtaAgent {
         return { event: 'reboot-interrupted' };
       }
       const st = await this.o.slots.status();
-      if (st.booted === r.toSlot) return { event: 'booted-new', patch: { trial: { boots: 0 } } };
+      if (st.booted === r.toSlot) return { event: 'booted-new', patch: { trial: { boots: 1 } } };
       await this.o.slots.disarm();
       return {
         event: 'booted-old',
@@ -675,12 +685,8 @@ export class OtaAgent {
   private async actTrial(signal: AbortSignal): Promise<Outcome> {
     const r = this.need(this.rec.reboot, 'reboot');
     const d = this.need(this.rec.desired, 'desired');
-    const boots = (this.rec.trial?.boots ?? 0) + 1;
-    // Count this start before anything can crash: the loop guard.
-    await this.enqueue(async () => {
-      this.rec = { ...this.rec, trial: { boots } };
-      await this.store.save(this.rec);
-    });
+    // Starts on trial, counted by start() (and 1 for the boot that entered it).
+    const boots = this.rec.trial?.boots ?? 1;
     const st = await this.o.slots.status();
     if (st.booted !== r.toSlot)
       return {

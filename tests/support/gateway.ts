@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Topology } from './netns.js';
-import { waitUntil, type ManagedProcess } from './proc.js';
+import { spawnManaged, waitUntil, type ManagedProcess } from './proc.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -28,8 +28,9 @@ export interface GatewayUnderTest {
 }
 
 export interface StartGatewayOptions {
-  topo: Topology;
-  node: string;
+  /** Where to run it; without a topology it runs in the test's own namespace (loopback tests). */
+  topo?: Topology;
+  node?: string;
   dir: string;
   practice: Record<string, unknown>;
   device?: Record<string, unknown>;
@@ -69,7 +70,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<GatewayUnder
     configFile,
     JSON.stringify({ device: { id: 'pgw-test', admin: { listen: '127.0.0.1:8080' }, ...(o.device ?? {}) }, practice: o.practice }, null, 2),
   );
-  const proc = o.topo.spawn(o.node, process.execPath, [
+  const args = [
     '--import',
     'tsx',
     join(ROOT, 'firmware/src/cli/main.ts'),
@@ -80,7 +81,8 @@ export async function startGateway(o: StartGatewayOptions): Promise<GatewayUnder
     dataDir,
     '--log-level',
     o.logLevel ?? 'info',
-  ], { cwd: ROOT });
+  ];
+  const proc = o.topo && o.node ? o.topo.spawn(o.node, process.execPath, args, { cwd: ROOT }) : spawnManaged(process.execPath, args, { cwd: ROOT, label: 'pgw' });
   const logs = (): Array<Record<string, unknown>> =>
     proc.output
       .toString()

@@ -12,10 +12,12 @@ all: build
 
 deps: deps-npm deps-deb
 
-# npm ci when the lock file is there (reproducible), else npm install.
+# `npm install` honours the versions in package-lock.json. Not `npm ci`: the npm 11
+# on these machines writes lock files without other platforms' optional packages
+# (rollup's) and then refuses them in `npm ci` as out of sync.
 deps-npm: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json $(wildcard package-lock.json)
-	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	npm install --no-audit --no-fund
 	@touch $@
 
 # Installs the Debian packages only when one of their commands is missing.

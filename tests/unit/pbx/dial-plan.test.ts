@@ -28,6 +28,13 @@ test('emergency numbers come first, always', () => {
   assert.is(resolveDestination(directory, '112', { externalAllowed: false }).kind, 'emergency');
 });
 
+test('with an outside-line digit, 9-999 and 9-112 are emergency calls and go out bare', () => {
+  assert.equal(resolveDestination(directory, '9999', { externalAllowed: true, outsideLinePrefix: '9' }), { kind: 'emergency', number: '999' });
+  assert.equal(resolveDestination(directory, '9112', { externalAllowed: false, outsideLinePrefix: '9' }), { kind: 'emergency', number: '112' });
+  assert.is(resolveDestination(directory, '9112', { externalAllowed: false }).kind, 'unknown', 'no prefix configured: 9112 is just digits');
+  assert.equal(resolveDestination(directory, '901632960123', { externalAllowed: true, outsideLinePrefix: '9' }), { kind: 'external', number: '901632960123' });
+});
+
 test('external numbers only when an uplink can carry them', () => {
   assert.is(resolveDestination(directory, '01632960123', { externalAllowed: true }).kind, 'external');
   assert.is(resolveDestination(directory, '+441632960123', { externalAllowed: true }).kind, 'external');

@@ -3,8 +3,8 @@
  * by constructor injection. Nothing starts as a side effect of an import.
  *
  * Start order: config (file, then the store's last applied practice, the
- * newer wins) → SIP stack → media relay → UA core → registrar and PBX →
- * admin API. Stop order is the reverse, with the PBX first refusing new
+ * newer wins) → SIP stack → media relay → UA core → registrar, uplinks and
+ * PBX → admin API. Stop order is the reverse, with the PBX first refusing new
  * calls so a SIGTERM never cuts a call silently: calls up get a BYE.
  */
 import { loadGatewayFile } from './config/load.js';
@@ -27,6 +27,16 @@ import { Registrar } from './pbx/registrar.js';
 import { createCloudSync, lastKnownGoodFromPracticeStore, type CloudSync } from './sync/index.js';
 import { callEventFor, callRecordFor } from './wiring/call-reporting.js';
 import { LivePractice } from './wiring/live-practice.js';
+import type { PracticeApplier } from './sync/ports.js';
+import {
+  AlwaysUpLink,
+  interfaceToward,
+  SysfsLinkWatcher,
+  systemPeerDns,
+  UplinkManager,
+  type InterfaceRole,
+  type LinkStateSource,
+} from './uplinks/index.js';
 
 export interface GatewayOptions {
   /** Path of the gateway file (device + optional practice). */
@@ -91,6 +101,15 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
         ? { minExpires: limits.minExpires, maxExpires: limits.maxExpires, defaultExpires: limits.defaultExpires, maxContactsPerExtension: limits.maxContacts }
         : {}),
     });
+    // Uplinks (issue 6): the cloud over HSCN and the backup trunks, probed and kept registered.
+    const uplinks = new UplinkManager({
+      practice,
+      ua,
+      clock,
+      logger: options.logger,
+      dns: await systemPeerDns(),
+      linkFor: (role, toward) => linkSourceFor(device, role, toward, clock),
+    });
     const pbx = new Pbx({
       ua,
       transport: sip.transport,
@@ -103,13 +122,27 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       throttle,
       directory: () => live.directory,
       codecs: () => live.practice?.sip.codecs ?? ['PCMA', 'PCMU', 'G722'],
+      routes: uplinks,
+      outsideLinePrefix: () => live.practice?.dialPlan.outsideLinePrefix,
     });
     ua.delegate = pbx;
+    // Not awaited: a slow DNS answer for an uplink must not hold up the phones' registrar.
+    void uplinks.start().catch((err: unknown) => log.error({ err }, 'uplinks failed to start'));
+    cleanups.unshift(() => uplinks.stop());
+    // A pushed practice reaches the uplinks after the directory (APPLY_STEPS: extensions, huntGroups, uplinks).
+    const applier: PracticeApplier = {
+      current: () => live.current(),
+      apply: async (next, applyOptions) => {
+        const result = await live.apply(next, applyOptions);
+        if (result.ok) await uplinks.apply(next);
+        return result;
+      },
+    };
 
     const firmware = { version: firmwareVersion(), slot: process.env.PGW_SLOT ?? 'a' };
     const startedAt = clock.now();
     const status: StatusProvider = {
-      status: (): GatewayStatus => statusOf({ practice: live.practice, device, firmware, location, pbx, startedAt, clock }),
+      status: (): GatewayStatus => statusOf({ practice: live.practice, device, firmware, location, pbx, uplinks, startedAt, clock }),
       registrations: (): RegistrationView[] => registrationViews(location, clock),
       calls: (): CallView[] => pbx.activeCalls().map(callView),
       appliedConfig: () => {
@@ -127,7 +160,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
         deviceId: device.id,
         cloud: device.cloud,
         dataDir: options.dataDir,
-        applier: live,
+        applier,
         lastKnownGood: lastKnownGoodFromPracticeStore(store),
         status,
         clock,
@@ -140,6 +173,11 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
         if (e.type === 'ended') void s.recordCall(callRecordFor(e.call, e.end)).catch((err: unknown) => log.error({ err }, 'call record not stored'));
       });
       location.onChange(() => s.statusChanged());
+      uplinks.on('mode', (m) => {
+        s.publishEvent({ type: 'mode', mode: m.mode, previous: m.previous, reason: m.reason, at: new Date(m.at).toISOString() });
+        s.statusChanged();
+      });
+      uplinks.on('uplink', () => s.statusChanged());
       await s.start();
       cleanups.unshift(() => s.stop());
     }
@@ -212,26 +250,31 @@ function statusOf(ctx: {
   firmware: { version: string; slot: string };
   location: LocationService;
   pbx: Pbx;
+  uplinks: UplinkManager;
   startedAt: number;
   clock: Clock;
 }): GatewayStatus {
-  const uplinks = ctx.practice?.uplinks;
-  // Uplinks (issue 6) are not run yet: configured ones are reported down, and with
-  // a cloud uplink configured but not carrying calls, the honest mode is survivability.
-  const views = [
-    ...(uplinks?.cloud ? [{ name: 'cloud', state: 'down' as const }] : []),
-    ...(uplinks?.trunks ?? []).map((t) => ({ name: t.name, state: 'down' as const })),
-  ];
+  const { mode, uplinks } = ctx.uplinks.status();
   return {
-    mode: uplinks?.cloud ? 'survivability' : 'normal',
+    mode,
     configVersion: ctx.practice?.version ?? null,
-    uplinks: views,
+    uplinks,
     registrations: ctx.location.count(),
     activeCalls: ctx.pbx.activeCalls().length,
     firmware: ctx.firmware,
     deviceId: ctx.device.id,
     uptimeSeconds: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
   };
+}
+
+/**
+ * The watch of the interface an uplink leaves by: the one `device.interfaces`
+ * names for its role, else the one the routing table sends its peer's address
+ * through (CONTRACT.md); none found: not watched (probes alone tell).
+ */
+function linkSourceFor(device: Device, role: InterfaceRole, toward: string, clock: Clock): LinkStateSource {
+  const iface = device.interfaces?.[role] ?? interfaceToward(toward);
+  return iface ? new SysfsLinkWatcher({ clock, iface }) : new AlwaysUpLink();
 }
 
 function registrationViews(location: LocationService, clock: Clock): RegistrationView[] {

@@ -39,7 +39,8 @@ export const HEALTH_TRANSITIONS: Readonly<Record<HealthState, readonly HealthSta
 };
 
 /** Why the state changed, for logs, status and events. */
-export type HealthReason = 'first-answer' | 'probe-lost' | 'probes-lost' | 'link-down' | 'answering' | 'recovered';
+/** `reconfigured`: the uplink was replaced by a config change (the mode follows the new one). */
+export type HealthReason = 'first-answer' | 'probe-lost' | 'probes-lost' | 'link-down' | 'answering' | 'recovered' | 'reconfigured';
 
 export interface HealthChange {
   from: HealthState;

@@ -18,7 +18,8 @@
  *   registering a trunk whose first registration has not completed
  *   down        probes lost, interface down, or registration failing
  */
-import type { Practice } from '../config/practice-schema.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { Practice, TrunkConfig } from '../config/practice-schema.js';
 import type { ExternalRoutes, InboundDecision, OutboundCall, UplinkTarget } from '../pbx/external-routes.js';
 import type { SipRequest } from '../sip/message/types.js';
 import type { Endpoint } from '../sip/transport/api.js';
@@ -34,7 +35,7 @@ import { outboundOrder, type UplinkStanding } from './outbound-order.js';
 import type { PeerDns } from './peer-address.js';
 import { TrunkUplink } from './trunk-uplink.js';
 import { canonicalDid, type DialPlanRules } from './uk-numbers.js';
-import type { HealthChange, HealthState } from './uplink-health.js';
+import type { HealthChange, HealthReason, HealthState } from './uplink-health.js';
 import { EMERGENCY_NO_PROGRESS_MS, EMERGENCY_RING_SECONDS, EXTERNAL_RING_SECONDS, cloudTarget, trunkTarget } from './uplink-targets.js';
 
 export type UplinkState = 'up' | 'standby' | 'registering' | 'down';
@@ -68,7 +69,8 @@ export interface UplinkEvents {
 export type InterfaceRole = 'lan' | 'hscn' | 'wan';
 
 export interface UplinkManagerOptions {
-  practice: Practice;
+  /** null: no practice yet (no uplinks until one is applied). */
+  practice: Practice | null;
   ua: Pick<UserAgentCore, 'sendRequest' | 'contact'>;
   clock: Clock;
   logger: Logger;
@@ -78,56 +80,133 @@ export interface UplinkManagerOptions {
 }
 
 export class UplinkManager implements ExternalRoutes {
-  readonly cloud: CloudUplink | undefined;
-  readonly trunks: readonly TrunkUplink[];
+  private cloudUplink: CloudUplink | undefined;
+  private trunkUplinks: TrunkUplink[] = [];
+  private practice: Practice | null;
   private readonly log: Logger;
   private readonly events: TypedEvents<UplinkEvents>;
   private readonly failover: FailoverMachine;
-  private readonly rules: DialPlanRules;
-  private readonly dids: ReadonlyMap<string, string>;
+  private rules: DialPlanRules = { countryCode: '44' };
+  private dids: ReadonlyMap<string, string> = new Map();
   private readonly lastStates = new Map<string, UplinkState>();
+  private started = false;
 
   constructor(private readonly o: UplinkManagerOptions) {
     this.log = o.logger.child({ component: 'uplinks' });
     this.events = new TypedEvents<UplinkEvents>(this.log);
-    const p = o.practice;
-    this.rules = {
-      countryCode: p.dialPlan.countryCode,
-      ...(p.dialPlan.outsideLinePrefix !== undefined ? { outsideLinePrefix: p.dialPlan.outsideLinePrefix } : {}),
-    };
-    this.dids = new Map(p.inbound.map((r) => [canonicalDid(r.did, p.dialPlan.countryCode) ?? r.did, r.destination]));
-    const localDomain = p.sip.domain ?? 'pgw.invalid';
-    const cloud = p.uplinks?.cloud;
-    this.failover = new FailoverMachine(cloud !== undefined);
-    this.cloud = cloud
-      ? new CloudUplink({
-          config: cloud,
-          extensions: p.extensions,
-          ua: o.ua,
-          clock: o.clock,
-          logger: o.logger,
-          dns: o.dns,
-          localDomain,
-          linkFor: (addr) => o.linkFor(cloud.interface, addr),
-          onChange: () => this.refresh(),
-          onHealth: (c) => this.onCloudHealth(c),
-        })
-      : undefined;
-    this.trunks = (p.uplinks?.trunks ?? []).map(
-      (t) =>
-        new TrunkUplink({
-          config: t,
-          ua: o.ua,
-          clock: o.clock,
-          logger: o.logger,
-          dns: o.dns,
-          localDomain,
-          linkFor: (addr) => o.linkFor(t.interface, addr),
-          onChange: () => this.refresh(),
-          onHealth: (c) => this.onTrunkHealth(t.name, c),
-        }),
-    );
+    this.practice = o.practice;
+    this.failover = new FailoverMachine(o.practice?.uplinks?.cloud !== undefined);
+    this.readRules(o.practice);
+    this.cloudUplink = this.makeCloud(o.practice);
+    this.trunkUplinks = (o.practice?.uplinks?.trunks ?? []).map((t) => this.makeTrunk(t));
     for (const v of this.views()) this.lastStates.set(v.name, v.state);
+  }
+
+  get cloud(): CloudUplink | undefined {
+    return this.cloudUplink;
+  }
+
+  get trunks(): readonly TrunkUplink[] {
+    return this.trunkUplinks;
+  }
+
+  /**
+   * A new practice while running (issue 3's config push, step `uplinks`):
+   * numbering and DIDs take effect at once; an uplink whose settings did not
+   * change carries on untouched (its registration, its health, its calls);
+   * a changed one is stopped and started afresh, a removed one stopped
+   * (unregistered). Calls in progress are never touched: they hold their
+   * own dialogs.
+   */
+  async apply(next: Practice | null): Promise<void> {
+    const prev = this.practice;
+    this.practice = next;
+    this.readRules(next);
+    const stops: Array<Promise<void>> = [];
+    const starts: Array<Promise<void>> = [];
+
+    const cloudBefore = prev?.uplinks?.cloud;
+    const cloudAfter = next?.uplinks?.cloud;
+    const accounts = (p: Practice | null) => (p?.extensions ?? []).map((e) => [e.number, e.cloudAccount ?? null]);
+    const cloudSame =
+      isDeepStrictEqual(cloudBefore, cloudAfter) && (cloudAfter?.mode !== 'register' || isDeepStrictEqual(accounts(prev), accounts(next)));
+    if (!cloudSame) {
+      const old = this.cloudUplink;
+      if (old) stops.push(old.stop());
+      this.cloudUplink = this.makeCloud(next);
+      this.log.info({ before: cloudBefore?.proxy ?? null, after: cloudAfter?.proxy ?? null }, 'cloud uplink reconfigured');
+      this.followCloud('reconfigured');
+      if (this.started && this.cloudUplink) starts.push(this.cloudUplink.start());
+    }
+
+    const wanted = next?.uplinks?.trunks ?? [];
+    const kept: TrunkUplink[] = [];
+    for (const config of wanted) {
+      const existing = this.trunkUplinks.find((t) => t.name === config.name);
+      if (existing && isDeepStrictEqual(existing.config, config)) {
+        kept.push(existing);
+        continue;
+      }
+      if (existing) stops.push(existing.stop());
+      const fresh = this.makeTrunk(config);
+      kept.push(fresh);
+      this.log.info({ trunk: config.name, replaced: existing !== undefined }, 'trunk configured');
+      if (this.started) starts.push(fresh.start());
+    }
+    for (const t of this.trunkUplinks) {
+      if (!wanted.some((c) => c.name === t.name)) {
+        this.log.info({ trunk: t.name }, 'trunk removed');
+        stops.push(t.stop());
+      }
+    }
+    this.trunkUplinks = kept;
+    for (const name of [...this.lastStates.keys()]) if (!this.views().some((v) => v.name === name)) this.lastStates.delete(name);
+    this.refresh();
+    await Promise.all([...starts, ...stops]);
+  }
+
+  private readRules(p: Practice | null): void {
+    const countryCode = p?.dialPlan.countryCode ?? '44';
+    const prefix = p?.dialPlan.outsideLinePrefix;
+    this.rules = { countryCode, ...(prefix !== undefined ? { outsideLinePrefix: prefix } : {}) };
+    this.dids = new Map((p?.inbound ?? []).map((r) => [canonicalDid(r.did, countryCode) ?? r.did, r.destination]));
+  }
+
+  private makeCloud(p: Practice | null): CloudUplink | undefined {
+    const cloud = p?.uplinks?.cloud;
+    if (!cloud) return undefined;
+    const o = this.o;
+    const made: CloudUplink = new CloudUplink({
+      config: cloud,
+      extensions: p.extensions,
+      ua: o.ua,
+      clock: o.clock,
+      logger: o.logger,
+      dns: o.dns,
+      localDomain: p.sip.domain ?? 'pgw.invalid',
+      linkFor: (addr) => o.linkFor(cloud.interface, addr),
+      onChange: () => this.refresh(),
+      // A replaced cloud uplink may still report while it stops: only the current one moves the mode.
+      onHealth: (c) => {
+        if (this.cloudUplink === made) this.onCloudHealth(c);
+      },
+    });
+    return made;
+  }
+
+  private makeTrunk(t: TrunkConfig): TrunkUplink {
+    const o = this.o;
+    return new TrunkUplink({
+      config: t,
+      ua: o.ua,
+      clock: o.clock,
+      logger: o.logger,
+      dns: o.dns,
+      localDomain: this.practice?.sip.domain ?? 'pgw.invalid',
+      linkFor: (addr) => o.linkFor(t.interface, addr),
+      onChange: () => this.refresh(),
+      onHealth: (c) => this.onTrunkHealth(t.name, c),
+    });
   }
 
   on<K extends keyof UplinkEvents>(name: K, fn: (e: UplinkEvents[K]) => void): () => void {
@@ -140,6 +219,7 @@ export class UplinkManager implements ExternalRoutes {
 
   /** Resolve, probe and register every uplink; resolves once each has been started. */
   async start(): Promise<void> {
+    this.started = true;
     this.log.info(
       { mode: this.mode, cloud: this.cloud ? `${this.cloud.config.proxy} (${this.cloud.mode})` : null, trunks: this.trunks.map((t) => t.name) },
       'uplinks starting',
@@ -149,6 +229,7 @@ export class UplinkManager implements ExternalRoutes {
 
   /** Stop probing and unregister, within `deadlineMs`. */
   async stop(deadlineMs = 2_000): Promise<void> {
+    this.started = false;
     const all = Promise.all([this.cloud?.stop(), ...this.trunks.map((t) => t.stop())]);
     await Promise.race([all, new Promise((r) => this.o.clock.setTimer(deadlineMs, () => r(undefined)))]);
   }
@@ -225,7 +306,12 @@ export class UplinkManager implements ExternalRoutes {
   // ─────────────────────────── health and mode ───────────────────────────
 
   private onCloudHealth(c: HealthChange): void {
-    const change = this.failover.follow(c.to, c.reason, this.o.clock.now());
+    this.followCloud(c.reason);
+  }
+
+  /** The mode follows the current cloud uplink's health (none: normal). */
+  private followCloud(reason: HealthReason): void {
+    const change = this.failover.follow(this.cloudUplink?.peer.health.state, reason, this.o.clock.now());
     if (change) {
       const line = { mode: change.mode, previous: change.previous, reason: change.reason };
       if (change.mode === 'survivability') this.log.warn(line, `mode ${change.mode}: the cloud is unreachable (${change.reason}); external calls go over the backup trunks`);
@@ -261,7 +347,7 @@ export class UplinkManager implements ExternalRoutes {
 
   outbound(request: OutboundCall): UplinkTarget[] {
     // The extension's own DID, when the PBX did not say (the practice document has it).
-    const own = request.caller.outboundCallerId ?? this.o.practice.extensions.find((e) => e.number === request.caller.number)?.outboundCallerId;
+    const own = request.caller.outboundCallerId ?? this.practice?.extensions.find((e) => e.number === request.caller.number)?.outboundCallerId;
     const call: OutboundCall = own !== undefined ? { ...request, caller: { ...request.caller, outboundCallerId: own } } : request;
     const names = outboundOrder(call.kind, this.mode, this.standings());
     const targets: UplinkTarget[] = [];
@@ -298,7 +384,7 @@ export class UplinkManager implements ExternalRoutes {
     const trunk = this.trunks.find((t) => t.name === name);
     const destination = trunk?.callDestination;
     if (!trunk || !destination) return undefined;
-    const mainNumber = this.o.practice.site.mainNumber;
+    const mainNumber = this.practice?.site.mainNumber;
     return {
       uplink: name,
       ringSeconds,

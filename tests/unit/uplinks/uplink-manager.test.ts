@@ -278,4 +278,33 @@ test('no cloud: the gateway is normal and the first trunk carries external calls
   await w.stop();
 });
 
+test('a new practice while running: unchanged uplinks carry on, changed ones restart, removed ones unregister', async () => {
+  const w = await world();
+  const registersBefore = w.ua.count('REGISTER', BACKUP);
+  const base = practice();
+  const next = practice({
+    inbound: [{ did: '+441632960777', destination: '201' }],
+    uplinks: {
+      trunks: [
+        base.uplinks!.trunks[0],
+        { name: 'spare', registrar: 'sip:trunk2.example', proxy: 'sip:10.0.3.3', username: 'rs2', authUsername: 'rs2-auth', password: 'a-new-secret' },
+      ],
+    },
+  });
+  const applying = w.m.apply(next);
+  await flush();
+  await applying;
+  await flush();
+  assert.is(w.ua.count('REGISTER', BACKUP), registersBefore, 'the unchanged trunk kept its registration');
+  const spareRegs = w.ua.sent.filter((o) => o.method === 'REGISTER' && o.destination.address === SPARE_REGISTRAR);
+  assert.equal(spareRegs.at(-1)?.credentials, { username: 'rs2-auth', password: 'a-new-secret' }, 'the changed trunk registered afresh');
+  assert.is(w.m.mode, 'normal', 'no cloud any more: nothing to survive');
+  assert.equal(w.modes, ['survivability->normal:first-answer'], 'removing the cloud leaves the mode normal, no event');
+  assert.equal(w.m.status().uplinks.map((u) => u.name), ['backup', 'spare']);
+  assert.ok(w.ua.sent.some((o) => o.method === 'REGISTER' && o.destination.address === SPARE_REGISTRAR && o.headers?.some(([n, v]) => n === 'Expires' && v === '0')), 'the old spare trunk unregistered');
+  const routed = w.m.inbound(invite('sip:+441632960777@192.0.2.1'), { protocol: 'udp', address: BACKUP, port: 5060 });
+  assert.is(routed?.kind === 'route' && routed.destination, '201', 'new DIDs route at once');
+  await w.stop();
+});
+
 test.run();

@@ -38,7 +38,7 @@ need_commands mmdebstrap:mmdebstrap genimage:genimage mkfs.ext4:e2fsprogs mkfs.v
 if [ "$ARCH" = amd64 ]; then need_commands grub-mkstandalone:grub-efi-amd64-bin grub-editenv:grub-common; fi
 if [ "$ARCH" != "$(dpkg --print-architecture)" ]; then
   # Foreign-architecture maintainer scripts run under qemu-user through binfmt_misc.
-  need_commands qemu-aarch64-static:qemu-user-static
+  need_commands qemu-aarch64-static:qemu-user-static arch-test:arch-test update-binfmts:binfmt-support
   [ -e /proc/sys/fs/binfmt_misc/status ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
   update-binfmts --enable qemu-aarch64 2>/dev/null || true
   [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || die "binfmt_misc has no qemu-aarch64 entry: this kernel/container cannot run arm64 maintainer scripts"

@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SocatNotifySender, socatNotifyAddress } from '../../../../hw/watchdog/notify-sender.js';
-import { SystemdWatchdog } from '../../../../hw/watchdog/watchdog-device.js';
+import { SocatNotifySender, socatNotifyAddress } from '../../../hw/watchdog/notify-sender.js';
+import { SystemdWatchdog } from '../../../hw/watchdog/watchdog-device.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

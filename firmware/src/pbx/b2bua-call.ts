@@ -72,6 +72,13 @@ export interface CallTarget {
   credentials?: CredentialProvider;
   /** User part of our Contact on this leg. */
   contactUser?: string;
+  /**
+   * Uplinks (issue 6): give this fork up as failed (408) when it has had no
+   * 18x or final response in this time, so an emergency call moves on to the
+   * next uplink instead of waiting out Timer B on one that died since its
+   * last probe.
+   */
+  noProgressMs?: number;
 }
 
 export interface CallDeps {
@@ -103,6 +110,8 @@ export interface CallOptions {
 }
 
 interface Fork {
+  /** An 18x arrived (noProgressMs no longer applies). */
+  progressed?: boolean;
   target: CallTarget;
   session: InviteSession;
   done: boolean;
@@ -247,12 +256,23 @@ export class B2buaCall {
     });
     const fork: Fork = { target, session, done: false };
     this.forks.push(fork);
+    if (target.noProgressMs !== undefined) {
+      this.deps.clock.setTimer(target.noProgressMs, () => {
+        if (fork.done || fork.progressed || this.winner || this.stateValue === 'ended') return;
+        this.log.warn({ member: target.member, ms: target.noProgressMs }, 'no response in time: trying the next');
+        fork.done = true;
+        fork.session.terminate();
+        this.statuses.push(408);
+        this.checkStepExhausted();
+      });
+    }
     session.on('progress', ({ response }) => this.onForkProgress(fork, response));
     session.on('answered', ({ response }) => this.onForkAnswered(fork, response));
     session.on('ended', (info) => this.onForkEnded(fork, info));
   }
 
   private onForkProgress(fork: Fork, response: SipResponse): void {
+    fork.progressed = true;
     if (this.winner || this.stateValue === 'ended' || fork.done) return;
     if (response.status === 180 || response.status === 183) {
       if (!this.ringingSent) {

@@ -343,6 +343,7 @@ function uplinkCallTarget(t: UplinkTarget): CallTarget {
     ...(t.headers ? { headers: t.headers } : {}),
     ...(t.credentials ? { credentials: t.credentials } : {}),
     ...(t.contactUser !== undefined ? { contactUser: t.contactUser } : {}),
+    ...(t.noProgressMs !== undefined ? { noProgressMs: t.noProgressMs } : {}),
   };
 }
 

@@ -1,0 +1,116 @@
+/**
+ * One load step with the instruments every SIP benchmark wants around it:
+ * the system under test's CPU and resident memory (/proc, its whole process
+ * tree) and the load generator's CPU (SIPp, found by its work dir), plus
+ * SIPp's retransmission count (a target that answers late makes SIPp
+ * retransmit: the first sign of overload, before any call fails).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { processTree, startProcSampler } from '../support/proc-sampler.js';
+import type { LoadResult } from '../support/sipp-load.js';
+import { fmt } from '../bench-api.js';
+import { startCwdCpuSampler } from './cwd-cpu.js';
+import { udpCounters } from './bench-gateway.js';
+
+export interface MeasuredStep extends LoadResult {
+  /** CPU of the system under test over the step, % of one core. */
+  targetCpuPercent: number;
+  targetRssMaxMb: number;
+  /** CPU of SIPp over the step, % of one core (SIPp's main loop is one thread). */
+  sippCpuPercent: number;
+  retransmissions: number;
+  seconds: number;
+  /**
+   * The main threads of the target's processes (the gateway's event loop; Kamailio's workers):
+   * % of the step's wall time they ran, and % they were runnable but waiting for a CPU
+   * (/proc/PID/schedstat), summed over the processes (100 = one core's worth). A high wait
+   * means the machine, busy with other work, not the target, was the limit.
+   */
+  mainThreads: { runPercent: number; waitPercent: number };
+  /** 1-minute load average when the step started. */
+  loadAverage: number;
+  /**
+   * Datagrams the kernel dropped in the namespace because a socket's receive buffer was full
+   * (/proc/net/snmp Udp RcvbufErrors): the target's or SIPp's, the namespace holds nothing else.
+   */
+  udpRcvbufErrors: number;
+}
+
+/** /proc/PID/schedstat of each process: ns on a CPU, ns runnable and waiting on a run queue. */
+function schedstats(pids: number[]): Map<number, { run: number; wait: number }> {
+  const out = new Map<number, { run: number; wait: number }>();
+  for (const pid of pids) {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+      if (run !== undefined && wait !== undefined) out.set(pid, { run, wait });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export async function measuredStep(o: { targetPid: number; netns: string; workDir: string; run: () => Promise<LoadResult> }): Promise<MeasuredStep> {
+  mkdirSync(o.workDir, { recursive: true });
+  const started = Date.now();
+  const target = startProcSampler({ rootPid: o.targetPid, intervalMs: 250 });
+  const sipp = startCwdCpuSampler(o.workDir);
+  const udp0 = await udpCounters(o.netns);
+  const loadAverage = loadavg()[0]!;
+  const pids = processTree(o.targetPid);
+  const sched0 = schedstats(pids);
+  const r = await o.run();
+  const sched1 = schedstats(pids);
+  const wallNs = (Date.now() - started) * 1e6;
+  const udp1 = await udpCounters(o.netns);
+  const t = target.stop();
+  const s = sipp.stop();
+  return {
+    ...r,
+    targetCpuPercent: t.cpuPercent,
+    targetRssMaxMb: t.rssMb.max,
+    sippCpuPercent: s.cpuPercent,
+    retransmissions: Number(r.sipp?.stats?.raw['Retransmissions(C)'] ?? NaN),
+    seconds: (Date.now() - started) / 1000,
+    udpRcvbufErrors: (udp1.RcvbufErrors ?? NaN) - (udp0.RcvbufErrors ?? NaN),
+    mainThreads: delta(sched0, sched1, wallNs),
+    loadAverage,
+  };
+}
+
+function delta(a: Map<number, { run: number; wait: number }>, b: Map<number, { run: number; wait: number }>, wallNs: number): { runPercent: number; waitPercent: number } {
+  let run = 0;
+  let wait = 0;
+  for (const [pid, x] of b) {
+    const y = a.get(pid);
+    if (!y) continue;
+    run += x.run - y.run;
+    wait += x.wait - y.wait;
+  }
+  return b.size === 0 ? { runPercent: NaN, waitPercent: NaN } : { runPercent: (100 * run) / wallNs, waitPercent: (100 * wait) / wallNs };
+}
+
+/** The columns and row of a step for a BenchTable. */
+export const STEP_COLUMNS = [
+  'offered /s', 'achieved /s', 'ok', 'failed', 'mean response ms', 'SIPp retransmissions',
+  'target CPU %', 'target waiting for a CPU %', 'SIPp CPU %', 'UDP receive-buffer drops', 'target RSS max MB', 'load average', 'sustained',
+];
+
+export function stepRow(s: MeasuredStep): Array<string | number> {
+  return [
+    s.offeredPerSec,
+    fmt(s.achievedPerSec, 0),
+    s.successful,
+    s.failed,
+    fmt(s.responseTimeMs, 1),
+    Number.isFinite(s.retransmissions) ? s.retransmissions : '-',
+    fmt(s.targetCpuPercent, 0),
+    fmt(s.mainThreads.waitPercent, 0),
+    fmt(s.sippCpuPercent, 0),
+    fmt(s.udpRcvbufErrors, 0),
+    fmt(s.targetRssMaxMb, 0),
+    fmt(s.loadAverage, 1),
+    s.sustained ? 'yes' : 'no',
+  ];
+}

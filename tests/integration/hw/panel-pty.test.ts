@@ -57,22 +57,23 @@ test('LCD pages after a mode change, button paging and a confirmed reset, over a
       confirmWindowMs: 3000,
     });
     await controller.start();
-    await waitFor(() => sim.screen()[0] === 'NORMAL', 'mode page');
-    assert.equal(sim.screen(), ['NORMAL', 'Cloud             up', 'Regs 7 Calls 2', 'pgw-0001']);
+    // Rows arrive one command at a time: wait for the whole page, then check it.
+    const shows = (rows: string[]) => () => JSON.stringify(sim.screen().slice(0, rows.length)) === JSON.stringify(rows);
+    await waitFor(shows(['NORMAL', 'Cloud             up', 'Regs 7 Calls 2', 'pgw-0001']), 'mode page');
+    await waitFor(() => sim.led.colour === 'green', 'green LED');
     assert.equal(sim.led, { colour: 'green', mode: 'solid' });
 
     // The button pages over the wire.
     await sim.pressButton();
     await new Promise((r) => setTimeout(r, 50));
     await sim.releaseButton();
-    await waitFor(() => sim.screen()[0] === 'UPLINKS', 'uplinks page');
-    assert.equal(sim.screen().slice(1, 3), ['cloud             up', 'backup       standby']);
+    await waitFor(shows(['UPLINKS', 'cloud             up', 'backup       standby']), 'uplinks page');
 
     // The cloud goes: the gateway switches mode and the panel jumps to the mode page.
     state = { ...state, mode: 'survivability', uplinks: [{ name: 'cloud', state: 'down' }, { name: 'backup', state: 'up' }] };
     await controller.notify();
-    await waitFor(() => sim.screen()[0] === 'SURVIVABILITY', 'survivability on the mode page');
-    assert.is(sim.screen()[1], 'Cloud           down');
+    await waitFor(shows(['SURVIVABILITY', 'Cloud           down']), 'survivability on the mode page');
+    await waitFor(() => sim.led.colour === 'amber', 'amber LED');
     assert.equal(sim.led, { colour: 'amber', mode: 'solid' });
 
     // Hold, confirm screen, hold again: reset requested.

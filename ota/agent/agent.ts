@@ -133,6 +133,8 @@ export interface OtaAgentOptions {
   tuning?: Partial<Omit<OtaTuning, 'download'>> & { download?: Partial<DownloadTuning> };
   /** Test hook: runs after each transition is persisted, before the next action. */
   onTransition?: (rec: OtaRecord, info: { from: OtaState; event: OtaEvent }) => void | Promise<void>;
+  /** Test hook: runs as the image is written to the slot; the write waits for it. */
+  onInstallProgress?: (bytes: number, total: number) => void | Promise<void>;
 }
 
 type Outcome = {
@@ -610,7 +612,12 @@ export class OtaAgent {
           hash.update(chunk);
           written += chunk.length;
           this.progress('install', written, m.image.size);
-          cb(null, chunk);
+          const hook = this.o.onInstallProgress;
+          if (!hook) return cb(null, chunk);
+          Promise.resolve(hook(written, m.image.size)).then(
+            () => cb(null, chunk),
+            (e: Error) => cb(e),
+          );
         },
       });
       const source = createReadStream(dl.file, { start: header.imageOffset, end: bundleSize(header) - 1, highWaterMark: 1 << 20 });
@@ -652,18 +659,27 @@ export class OtaAgent {
       if (bootId === r.bootId) {
         // The process restarted but the box did not: the reboot never happened.
         await this.o.slots.disarm();
-        return { event: 'reboot-interrupted' };
+        return { event: 'reboot-interrupted', patch: { reboot: { ...r, armed: false } } };
       }
       const st = await this.o.slots.status();
       if (st.booted === r.toSlot) return { event: 'booted-new', patch: { trial: { boots: 1 } } };
       await this.o.slots.disarm();
+      // Power lost before the trial was armed: nothing was tried, so nothing failed.
+      if (!r.armed) return { event: 'reboot-interrupted', patch: { reboot: { ...r, bootId } } };
       return {
         event: 'booted-old',
-        reason: { code: 'boot-fallback', message: `slot ${r.toSlot} did not come up; the boot loader went back to slot ${st.booted}` },
+        reason: {
+          code: 'boot-fallback',
+          message: `slot ${r.toSlot} did not come up (or the box lost power before its trial boot); the boot loader went back to slot ${st.booted}`,
+        },
       };
     }
     try {
       const trial = await this.o.slots.arm(r.toSlot);
+      await this.enqueue(async () => {
+        this.rec = { ...this.rec, reboot: { ...r, armed: true } };
+        await this.store.save(this.rec);
+      });
       this.setWaiting({ for: 'reboot' });
       await this.reporter.flush(this.tuning.reportBeforeRebootMs);
       throwIfAborted(signal);

@@ -40,8 +40,12 @@ export interface OtaRecord {
   download: { file: string; durableBytes: number; sha256: string | null; redownloads: number } | null;
   /** The inactive slot holds this image (written, fsynced, read back). */
   installed: { slot: SlotName; sha256: string } | null;
-  /** Set when the install finished: where from and to, and the boot it was in. */
-  reboot: { fromSlot: SlotName; toSlot: SlotName; bootId: string; fromVersion: string } | null;
+  /**
+   * Set when the install finished: where from and to, the boot it was in,
+   * and whether the trial boot was armed (persisted before the reboot call,
+   * so a power cut before arming is not mistaken for a failed trial boot).
+   */
+  reboot: { fromSlot: SlotName; toSlot: SlotName; bootId: string; fromVersion: string; armed?: boolean } | null;
   /** Process starts (boots or restarts) on trial: the loop guard. */
   trial: { boots: number } | null;
   /** Process starts in the current state without a transition: the crash-loop guard. */

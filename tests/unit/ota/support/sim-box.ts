@@ -106,7 +106,8 @@ export class FakeLink implements OtaLink {
 export interface SimBoxOptions {
   root: string;
   clock: Clock;
-  link: OtaLink;
+  /** A fixed link, or a connect function called for every start (a new process connects again). */
+  link: OtaLink | (() => Promise<{ link: OtaLink; close: () => Promise<void> }>);
   trustedKeys: readonly TrustedKey[];
   initialVersion?: string;
   tuning?: OtaAgentOptions['tuning'];
@@ -117,10 +118,13 @@ export interface SimBoxOptions {
   /** Overrides the image-based health check. */
   health?: HealthCheck;
   onTransition?: OtaAgentOptions['onTransition'];
+  onInstallProgress?: OtaAgentOptions['onInstallProgress'];
   boardName?: string;
+  deviceId?: string;
 }
 
 export class SimBox {
+  readonly root: string;
   readonly slotsRoot: string;
   readonly dataDir: string;
   readonly backend: FileSlotBackend;
@@ -128,8 +132,10 @@ export class SimBox {
   readonly calls = new SimCalls();
   agent: OtaAgent | undefined;
   healthChecks = 0;
+  private closeLink: (() => Promise<void>) | undefined;
 
   constructor(private readonly o: SimBoxOptions) {
+    this.root = o.root;
     this.slotsRoot = join(o.root, 'slots-root');
     this.dataDir = join(o.root, 'data');
     this.backend = new FileSlotBackend({ root: this.slotsRoot, layout: 'image' });
@@ -156,16 +162,22 @@ export class SimBox {
         return { healthy: img.healthy, checks: [{ name: 'sip', ok: img.healthy, detail: img.healthy ? 'OPTIONS answered 200' : 'no answer' }] };
       },
     };
+    let link: OtaLink;
+    if (typeof this.o.link === 'function') {
+      const c = await this.o.link();
+      link = c.link;
+      this.closeLink = c.close;
+    } else link = this.o.link;
     this.agent = new OtaAgent({
       dataDir: this.dataDir,
-      deviceId: 'pgw-test',
+      deviceId: this.o.deviceId ?? 'pgw-test',
       boardName: this.o.boardName ?? TEST_BOARD,
       runningVersion: img.version,
       slots: this.backend,
       board: this.board,
       calls: this.calls,
       health,
-      link: this.o.link,
+      link,
       trustedKeys: this.o.trustedKeys,
       clock: this.o.clock,
       logger: this.o.logger ?? (process.env.PGW_TEST_OTA_LOG ? createLogger({ level: 'debug' }) : silentLogger()),
@@ -175,6 +187,7 @@ export class SimBox {
       random: () => 0.5,
       tuning: this.o.tuning,
       onTransition: this.o.onTransition,
+      onInstallProgress: this.o.onInstallProgress,
     });
     await this.agent.start();
     return this.agent;
@@ -184,6 +197,8 @@ export class SimBox {
   async stopAgent(): Promise<void> {
     await this.agent?.stop();
     this.agent = undefined;
+    await this.closeLink?.();
+    this.closeLink = undefined;
   }
 
   /** A reboot or power cut: the agent stops, the boot loader runs, a new agent starts. */

@@ -4,7 +4,8 @@
  * REGISTER and INVITE), baresip far ends and desk phones that play tones.
  *
  * One story, in order: normal mode (an external call and 999 go to the
- * cloud, an inbound call from the cloud reaches its extension); an internal
+ * cloud; emergency calls the cloud refuses or swallows go out over the
+ * trunk; an inbound call from the cloud reaches its extension); an internal
  * call is up when HSCN is cut silently (pfifo limit 0 both ends); the
  * gateway goes to survivability, the internal call carries on, 999 and an
  * external call go out over the trunk with audio both ways, an inbound call
@@ -19,7 +20,7 @@ import { analyzeWav, withinPercent } from '../../support/audio.js';
 import type { BaresipPhone } from '../../support/baresip.js';
 import { ifaceCounters } from '../../support/netns.js';
 import { sleep, withTimeout } from '../../support/proc.js';
-import { createUplinkWorld, FAR_NUMBER_NATIONAL, PRACTICE_DID, TONES, type UplinkWorld } from './world.js';
+import { createUplinkWorld, FAR_NUMBER_NATIONAL, PRACTICE_DID, SILENT_EMERGENCY, TONES, type UplinkWorld } from './world.js';
 
 const PROBE = { intervalMs: 300, failAfter: 2, recoverAfterMs: 3000 };
 
@@ -71,6 +72,13 @@ test('survivability: silent HSCN cut, calls over the trunk, inbound DID, 999 in 
 
         await callAndHangUp(w, bob!, gwUri('999'), w.cloudFar, 800);
         assert.ok(w.gw.logs().some((l) => l.msg === 'emergency call'), '999 logged');
+        // The cloud refuses 112 (503): the trunk takes it. It swallows 911: the trunk takes it after the no-progress bound.
+        await callAndHangUp(w, bob!, gwUri('112'), w.trunkFar, 500);
+        const t0 = Date.now();
+        await callAndHangUp(w, bob!, gwUri(SILENT_EMERGENCY), w.trunkFar, 500);
+        assert.ok(Date.now() - t0 < 9_000, `the silent cloud held 911 for ${Date.now() - t0} ms`);
+        assert.ok(w.gw.logs().some((l) => l.msg === 'no response in time: trying the next' && l.member === 'cloud'));
+        assert.is((await w.status()).mode, 'normal', 'a refused emergency call is not a failover');
 
         // An inbound call from the cloud by extension number.
         const daveMark = dave!.events.length;

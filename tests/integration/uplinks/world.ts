@@ -5,6 +5,8 @@
  *   alice 201, bob 202,          Kamailio: OPTIONS 200; sends 999/112 and
  *   carol 203, dave 204  ──┐     +44… to its far end; extensions and the
  *                          │     practice DID to the gateway
+ *                          │     (but refuses 112 and drops 911: a
+ *                          │     broken emergency route, tried elsewhere)
  *                        ┌─┴──┐        │
  *                        │ gw │────────┘  HSCN link (to-cloud)
  *                        └─┬──┘
@@ -44,6 +46,9 @@ export const PRACTICE_DID = MAIN_NUMBER;
 export const FAR_NUMBER_NATIONAL = '01632960123';
 export const TRUNK_USER = 'riverside';
 export const TRUNK_PASSWORD = 'trunk-secret-9Jd';
+
+/** An extra emergency number of the test practice, which the cloud SBC swallows without a word. */
+export const SILENT_EMERGENCY = '911';
 
 export const TONES = { alice: 1000, bob: 1500, carol: 600, dave: 1800, cloudFar: 700, trunkFar: 1200 } as const;
 
@@ -128,7 +133,10 @@ export async function createUplinkWorld(o: UplinkWorldOptions): Promise<UplinkWo
       workDir: mkdirp(join(dir, 'kam-cloud')),
       extraRequestRoute: `
   if (is_method("INVITE") && !has_totag()) {
-    if ($rU == "999" || $rU == "112" || $rU =~ "^[+]44") {
+    # A broken emergency route on the cloud: 112 refused, ${SILENT_EMERGENCY} never answered.
+    if ($rU == "112") { sl_send_reply("503", "Emergency Route Unavailable"); exit; }
+    if ($rU == "${SILENT_EMERGENCY}") { drop; }
+    if ($rU == "999" || $rU =~ "^[+]44") {
       if ($rU != "${PRACTICE_DID}") { $rU = "farend"; }
     }
     if ($rU =~ "^[0-9][0-9][0-9]$" || $rU == "${PRACTICE_DID}") {
@@ -155,7 +163,7 @@ export async function createUplinkWorld(o: UplinkWorldOptions): Promise<UplinkWo
   if (is_method("INVITE") && !has_totag()) {
     if ($rU =~ "^[+]4416329600[0-9][0-9]$") {
       $rU = "${TRUNK_USER}";
-    } else if ($rU == "999" || $rU == "112" || $rU =~ "^[+]44") {
+    } else if ($rU == "999" || $rU == "112" || $rU == "${SILENT_EMERGENCY}" || $rU =~ "^[+]44") {
       $rU = "farend";
     }
   }`,
@@ -187,6 +195,7 @@ export async function createUplinkWorld(o: UplinkWorldOptions): Promise<UplinkWo
             ],
           },
           inbound: [{ did: PRACTICE_DID, destination: '600' }],
+          emergency: { numbers: ['999', '112', SILENT_EMERGENCY] },
         },
       }),
     });

@@ -68,6 +68,7 @@ export interface CallMediaOptions {
 
 export class CallMedia {
   private readonly legs: Record<Side, MediaLeg | null> = { a: null, b: null };
+  private readonly opening: Record<Side, Promise<MediaLeg> | null> = { a: null, b: null };
   private readonly originators: Record<Side, SdpOriginator | null> = { a: null, b: null };
   /** The last SDP each side sent us, and the last we sent it. */
   private readonly lastRemote: Record<Side, Sdp | null> = { a: null, b: null };
@@ -83,8 +84,29 @@ export class CallMedia {
     return this.legs[side];
   }
 
-  /** Open this side's relay leg on the gateway address facing it (idempotent for the same address). */
+  /**
+   * Open this side's relay leg on the gateway address facing it (idempotent for the same address).
+   * Concurrent calls for one side wait for each other: a ring-all call forks to every member at
+   * once, and without that each fork opened a leg of its own, offered its phone that leg's port,
+   * and all but the last leg leaked their RTP ports.
+   */
   async openLeg(side: Side, localAddress: string): Promise<MediaLeg> {
+    for (;;) {
+      const inFlight = this.opening[side];
+      if (!inFlight) break;
+      await inFlight.catch(() => undefined);
+      if (this.opening[side] === inFlight) this.opening[side] = null;
+    }
+    const opening = this.openLegNow(side, localAddress);
+    this.opening[side] = opening;
+    try {
+      return await opening;
+    } finally {
+      if (this.opening[side] === opening) this.opening[side] = null;
+    }
+  }
+
+  private async openLegNow(side: Side, localAddress: string): Promise<MediaLeg> {
     if (this.closed) throw new PgwError('PGW_E_SIP_STATE', 'call media already closed');
     const existing = this.legs[side];
     if (existing && existing.localAddress === localAddress) return existing;

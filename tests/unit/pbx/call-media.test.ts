@@ -18,10 +18,18 @@ interface FakeLeg {
   close(): Promise<void>;
 }
 
-function fakeRelay(): MediaRelay {
+interface FakeRelayStats {
+  opened: number;
+  closed: number;
+}
+
+function fakeRelay(stats: FakeRelayStats = { opened: 0, closed: 0 }): MediaRelay {
   let port = 20000;
   const relay = {
     openLeg: async ({ localAddress }: { localAddress: string }) => {
+      stats.opened++;
+      // Opening binds sockets: it takes a moment, during which other forks may ask too.
+      await new Promise((r) => setTimeout(r, 2));
       const leg: FakeLeg = {
         localAddress,
         rtpPort: (port += 2),
@@ -30,7 +38,9 @@ function fakeRelay(): MediaRelay {
         setSdp(s) {
           this.sdp = s;
         },
-        close: async () => undefined,
+        close: async () => {
+          stats.closed++;
+        },
       };
       return leg;
     },
@@ -101,6 +111,18 @@ test('a relayed offer the other side refuses leaves what that side was last sent
   assert.is(answer.kind, 'answer');
   assert.is(dir(answer.sdp), 'recvonly');
   assert.is(dir(m.lastSentTo('b')), 'sendonly');
+});
+
+test('forks that open the callee side at the same moment share one leg (ring-all), and nothing leaks', async () => {
+  const stats = { opened: 0, closed: 0 };
+  const m = new CallMedia({ relay: fakeRelay(stats), codecs: ['PCMA', 'PCMU'], label: 't' });
+  await m.openLeg('a', '10.0.0.1');
+  const legs = await Promise.all([m.openLeg('b', '10.0.1.1'), m.openLeg('b', '10.0.1.1'), m.openLeg('b', '10.0.1.1')]);
+  assert.is(new Set(legs).size, 1, 'one leg for every fork');
+  assert.is(stats.opened, 2, 'a and b, once each');
+  assert.is(m.leg('b'), legs[0]);
+  await m.close();
+  assert.is(stats.closed, stats.opened, 'every leg opened is closed');
 });
 
 test.run();

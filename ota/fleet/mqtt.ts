@@ -11,14 +11,19 @@ import type { OtaReported } from '../protocol/reported.js';
 import { FLEET_REPORTED_FILTER, deviceIdOf, otaTopics } from '../protocol/topics.js';
 
 export async function connectFleet(url: string, options: Partial<IClientOptions> = {}): Promise<MqttClient> {
-  return connectAsync(url, {
-    protocolVersion: 5,
-    clientId: `pgw-fleet-${randomBytes(4).toString('hex')}`,
-    clean: true,
-    reconnectPeriod: 0,
-    connectTimeout: 10_000,
-    ...options,
-  });
+  // allowRetries false: a refused or timed-out connect rejects instead of retrying quietly.
+  return connectAsync(
+    url,
+    {
+      protocolVersion: 5,
+      clientId: `pgw-fleet-${randomBytes(4).toString('hex')}`,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      ...options,
+    },
+    false,
+  );
 }
 
 /** Publishes the target, retained (QoS 1), to each device; resolves when the broker has acknowledged all. */

@@ -43,7 +43,7 @@ test('the table: a bar on a terminal, numbers otherwise, and the reason or wait 
   const lines = tty.trimEnd().split('\n');
   assert.match(lines[0]!, /^DEVICE\s+STATE\s+TARGET\s+RUNNING\s+PROGRESS\s+DETAIL$/);
   assert.match(lines[1]!, /^pgw-a\s+refused\s+0\.9\.0\s+1\.0\.0 \(a\)\s+not-newer: 0\.9\.0 is older$/);
-  assert.match(lines[2]!, /^pgw-b\s+downloading\s+1\.1\.0\s+1\.0\.0 \(a\)\s+dl \[##########----------\]  50\.0%$/);
+  assert.match(lines[2]!, /^pgw-b\s+downloading\s+1\.1\.0\s+1\.0\.0 \(a\)\s+dl \[##########----------\] {2}50\.0%$/);
   assert.match(lines[3]!, /waiting for 2 call\(s\) to end$/);
   const plain = formatStatusTable(reports, { tty: false });
   assert.match(plain, /dl 50\.0% \(512\.0 KiB\/1\.0 MiB\)/);

@@ -60,6 +60,10 @@ test('ring-all: every member rings, one answers, the others are cancelled, audio
         assert.match(invite, /P-Asserted-Identity: "Reception 1" <sip:201@/);
         assert.not.match(invite, new RegExp(w.lanAddr.replace(/\./g, '\\.') + ':5060'), 'the caller phone address is not shown');
 
+        // Carol's RTP came from the very port the gateway offered her (symmetric RTP on the callee leg).
+        const offeredPort = Number(/^m=audio (\d+) /m.exec(/INVITE sip:203\S*@[\s\S]*?\nm=audio \d+ .*/.exec(carol.log())?.[0] ?? '')?.[1]);
+        assert.is(carol.rtpSources()[0]?.port, offeredPort, 'carol is fed from the port in her offer');
+
         const ended = await w.callEnded();
         assert.is(ended.disposition, 'answered');
         assert.is(w.gw.logs().find((l) => l.msg === 'call answered')?.callee, '203');

@@ -61,6 +61,8 @@ export class UplinkPeer {
       timeoutMs: o.probe.timeoutMs ?? o.probe.intervalMs,
       send: () => this.sendProbe(),
       onOutcome: (outcome) => this.onProbe(outcome),
+      // Hurry only while deciding whether a working uplink has died; a dead one is probed at the normal pace.
+      hurry: () => this.health.state === 'up' || this.health.state === 'suspect' || this.health.state === 'unknown',
     });
   }
 

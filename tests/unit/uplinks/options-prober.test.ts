@@ -6,7 +6,7 @@ import { FakeClock } from '../../../firmware/src/util/clock.js';
 const flush = () => new Promise((r) => setImmediate(r));
 
 /** A peer whose answers the test decides: each probe is a pending promise. */
-function rig(intervalMs = 1000, timeoutMs = 1000) {
+function rig(intervalMs = 1000, timeoutMs = 1000, extra: { overdueMs?: number; hurry?: () => boolean } = { overdueMs: 0 }) {
   const clock = new FakeClock();
   const pending: Array<(status: number) => void> = [];
   const outcomes: ProbeOutcome[] = [];
@@ -16,6 +16,7 @@ function rig(intervalMs = 1000, timeoutMs = 1000) {
     timeoutMs,
     send: () => new Promise<number>((resolve) => pending.push(resolve)),
     onOutcome: (o) => outcomes.push(o),
+    ...extra,
   });
   return { clock, pending, outcomes, prober };
 }
@@ -78,6 +79,43 @@ test('probeNow sends at once and restarts the interval', () => {
   assert.is(pending.length, 2);
   clock.advance(1);
   assert.is(pending.length, 3);
+  prober.stop();
+});
+
+test('an overdue probe is followed by the next at once while hurrying; losses then come a quarter interval apart', async () => {
+  let hurry = true;
+  const { clock, pending, outcomes, prober } = rig(1000, 1000, { hurry: () => hurry });
+  prober.start();
+  pending[0]!(200);
+  await flush();
+  clock.advance(1000); // probe 2 at 1000, never answered
+  assert.is(pending.length, 2);
+  clock.advance(249);
+  assert.is(pending.length, 2);
+  clock.advance(1); // 1250: overdue, probe 3
+  assert.is(pending.length, 3);
+  clock.advance(250); // 1500: probe 3 overdue, probe 4
+  assert.is(pending.length, 4);
+  clock.advance(500); // 2000: probe 2 lost; 1750 brought probe 5
+  assert.is(pending.length, 6, 'probe 5 at 1750, probe 6 at 2000');
+  assert.equal(outcomes.slice(1), [{ ok: false, status: 'timeout' }]);
+  clock.advance(250); // 2250: probe 3 lost
+  assert.equal(outcomes.slice(1).length, 2, 'the second loss a quarter interval after the first');
+  hurry = false; // the uplink is down: back to the normal pace
+  const before = pending.length;
+  clock.advance(1000);
+  assert.ok(pending.length - before <= 2, `${pending.length - before} probes in a second once down`);
+  prober.stop();
+  assert.is(clock.pending(), 0);
+});
+
+test('an answered probe is not hurried', async () => {
+  const { clock, pending, prober } = rig(1000, 1000, {});
+  prober.start();
+  pending[0]!(200);
+  await flush();
+  clock.advance(999);
+  assert.is(pending.length, 1);
   prober.stop();
 });
 

@@ -79,7 +79,7 @@ test('at start: the cloud answers and carries calls, the trunks register and sta
 test('silent cloud: failAfter lost probes switch to survivability; the first usable trunk takes external calls', async () => {
   const w = await world();
   w.dead.add(CLOUD);
-  // The probe sent at 1 s is lost at 2 s (suspect), the one sent at 2 s at 3 s (down).
+  // The probe sent at 1 s is lost at 2 s (suspect); overdue at 1.25 s, it was followed by one lost at 2.25 s (down).
   await w.run(2000);
   assert.is(w.m.mode, 'normal', 'one lost probe is not an outage');
   assert.is(w.m.details()[0]?.health, 'suspect');

@@ -5,70 +5,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { MediaRelay } from '../../../firmware/src/media/relay/index.js';
-import { parseSdp, serializeSdp, type Sdp } from '../../../firmware/src/media/sdp/index.js';
+import { serializeSdp, type Sdp } from '../../../firmware/src/media/sdp/index.js';
 import { CallMedia } from '../../../firmware/src/pbx/call-media.js';
-
-interface FakeLeg {
-  localAddress: string;
-  rtpPort: number;
-  peer: FakeLeg | null;
-  sdp: { local: Sdp; remote: Sdp } | null;
-  setSdp(s: { local: Sdp; remote: Sdp }): void;
-  close(): Promise<void>;
-}
-
-interface FakeRelayStats {
-  opened: number;
-  closed: number;
-}
-
-function fakeRelay(stats: FakeRelayStats = { opened: 0, closed: 0 }): MediaRelay {
-  let port = 20000;
-  const relay = {
-    openLeg: async ({ localAddress }: { localAddress: string }) => {
-      stats.opened++;
-      // Opening binds sockets: it takes a moment, during which other forks may ask too.
-      await new Promise((r) => setTimeout(r, 2));
-      const leg: FakeLeg = {
-        localAddress,
-        rtpPort: (port += 2),
-        peer: null,
-        sdp: null,
-        setSdp(s) {
-          this.sdp = s;
-        },
-        close: async () => {
-          stats.closed++;
-        },
-      };
-      return leg;
-    },
-    bridge: (a: FakeLeg, b: FakeLeg) => {
-      a.peer = b;
-      b.peer = a;
-    },
-  };
-  return relay as unknown as MediaRelay;
-}
-
-function phoneSdp(o: { addr: string; port: number; version: number; dir?: string; pts?: string }): Sdp {
-  const pts = o.pts ?? '8 0';
-  return parseSdp(
-    [
-      'v=0',
-      `o=phone 77 ${o.version} IN IP4 ${o.addr}`,
-      's=-',
-      `c=IN IP4 ${o.addr}`,
-      't=0 0',
-      `m=audio ${o.port} RTP/AVP ${pts}`,
-      'a=rtpmap:8 PCMA/8000',
-      'a=rtpmap:0 PCMU/8000',
-      `a=${o.dir ?? 'sendrecv'}`,
-      '',
-    ].join('\r\n'),
-  );
-}
+import { fakeRelay, phoneSdp } from './fakes.js';
 
 const dir = (s: Sdp | null): string => /a=(sendrecv|sendonly|recvonly|inactive)/.exec(s ? serializeSdp(s) : '')?.[1] ?? 'sendrecv';
 

@@ -23,6 +23,7 @@ export interface InDialogSendContext {
   host: SessionHost;
   destination: Endpoint;
   credentials: CredentialProvider | undefined;
+  tlsServerName?: string;
   onInvite2xxRetransmission: (cseq: number) => void;
 }
 
@@ -52,6 +53,7 @@ export function sendInDialog(ctx: InDialogSendContext, method: string, o: InDial
     };
     ctx.host.transactions.sendRequest(req, {
       destination: ctx.destination,
+      ...(ctx.tlsServerName ? { tlsServerName: ctx.tlsServerName } : {}),
       handlers: {
         onResponse: (r) => {
           if (r.status < 200) return;

@@ -95,6 +95,8 @@ export class InviteSession {
   readonly destination: Endpoint;
   mediaHandler: SessionMediaHandler | undefined;
   credentials: CredentialProvider | undefined;
+  /** TLS name of the peer (UAC sessions toward TLS trunks). */
+  readonly tlsServerName: string | undefined;
 
   private readonly host: SessionHost;
   private readonly log: Logger;
@@ -161,6 +163,7 @@ export class InviteSession {
       this.destination = o.destination;
       this.mediaHandler = o.mediaHandler;
       this.credentials = o.credentials;
+      this.tlsServerName = o.tlsServerName;
       this.contactUser = o.contactUser ?? host.config.contactUser;
       this.st = { ...host.config.sessionTimer, ...o.sessionTimer };
       this.machine = new StateMachine<InviteSessionState>('invite-session', 'calling', TRANSITIONS, host.logger);
@@ -172,6 +175,7 @@ export class InviteSession {
       this.destination = init.tx.inbound.source;
       this.mediaHandler = init.options.mediaHandler;
       this.credentials = init.options.credentials;
+      this.tlsServerName = undefined;
       this.contactUser = init.options.contactUser ?? host.config.contactUser;
       this.st = { ...host.config.sessionTimer };
       this.machine = new StateMachine<InviteSessionState>('invite-session', 'incoming', TRANSITIONS, host.logger);
@@ -529,6 +533,7 @@ export class InviteSession {
     this.inviteReq = req;
     this.inviteTx = this.host.transactions.sendRequest(req, {
       destination: this.destination,
+      ...this.tlsOption(),
       handlers: {
         onResponse: (r) => this.onInviteResponse(r, req),
         onTimeout: () => this.onInviteFailed(req, 'timeout', 408),
@@ -751,6 +756,7 @@ export class InviteSession {
     const cancel = buildCancel(this.inviteTx?.request ?? this.inviteReq!, this.host.config.userAgent);
     this.host.transactions.sendRequest(cancel, {
       destination: this.inviteTx?.destination ?? this.destination,
+      ...this.tlsOption(),
       handlers: { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined },
     });
     // §9.1: if no final response to the INVITE comes within 64*T1 of the CANCEL, give up on it.
@@ -780,7 +786,7 @@ export class InviteSession {
   }
 
   private transmitAck(ack: SipRequest): void {
-    this.host.transactions.sendStateless(ack, this.destination).catch((err: unknown) => {
+    this.host.transactions.sendStateless(ack, this.destination, this.tlsOption()).catch((err: unknown) => {
       this.log.warn({ err: String(err) }, 'ACK could not be sent');
     });
   }
@@ -807,6 +813,7 @@ export class InviteSession {
     const bye = d.createRequest('BYE', { via: this.host.via(this.destination) });
     this.host.transactions.sendRequest(bye, {
       destination: this.destination,
+      ...this.tlsOption(),
       handlers: { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined },
     });
   }
@@ -849,6 +856,10 @@ export class InviteSession {
     }
     const body = sessionBodyOf(req);
     if (body) this.oa.remoteOffer(body, 'invite');
+  }
+
+  private tlsOption(): { tlsServerName?: string } {
+    return this.tlsServerName ? { tlsServerName: this.tlsServerName } : {};
   }
 
   /** The INVITE got its final response or the session is over (re-read after every await). */
@@ -1306,6 +1317,7 @@ export class InviteSession {
         host: this.host,
         destination: this.destination,
         credentials: this.credentials,
+        ...this.tlsOption(),
         onInvite2xxRetransmission: (seq) => this.resendAck(seq),
       },
       method,

@@ -52,6 +52,8 @@ export interface RegistrationOptions {
   retry?: { minMs?: number; maxMs?: number };
   contactUser?: string;
   headers?: Array<[string, string]>;
+  /** TLS: the name the registrar's certificate must match (RFC 5922 §4). */
+  tlsServerName?: string;
   random?: () => number;
   logger?: Logger;
 }
@@ -141,6 +143,7 @@ export class Registration {
       cseq: this.cseq,
       headers: [['Contact', this.contact()], ['Expires', String(expires)], ...(this.o.headers ?? [])],
       ...(this.o.credentials ? { credentials: this.o.credentials } : {}),
+      ...(this.o.tlsServerName ? { tlsServerName: this.o.tlsServerName } : {}),
     });
     // Auth retries used CSeq numbers too: carry on after the last one sent (§10.2.4).
     this.cseq = cseqOf(result.request).seq + 1;

@@ -102,6 +102,8 @@ export interface OutgoingInviteOptions {
   /** User part of our Contact. */
   contactUser?: string;
   sessionTimer?: Partial<SessionTimerConfig>;
+  /** TLS: the name the peer's certificate must match (RFC 5922 §4), for the INVITE and every later request. */
+  tlsServerName?: string;
 }
 
 export interface IncomingSessionOptions {

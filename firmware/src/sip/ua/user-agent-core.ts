@@ -75,6 +75,8 @@ export interface OutOfDialogRequestOptions {
   credentials?: CredentialProvider;
   /** Add our Contact (true, or the user part to use). REGISTER callers build their own. */
   contact?: boolean | string;
+  /** TLS: the name the peer's certificate must match (RFC 5922 §4). */
+  tlsServerName?: string;
 }
 
 /** An out-of-dialog transaction's outcome: the final response and the request that got it. */
@@ -149,6 +151,7 @@ export class UserAgentCore implements TransactionUser, SessionHost {
         let done = false;
         this.transactions.sendRequest(req, {
           destination: options.destination,
+          ...(options.tlsServerName ? { tlsServerName: options.tlsServerName } : {}),
           handlers: {
             onResponse: (r) => {
               if (r.status < 200 || done) return;

@@ -31,6 +31,7 @@ export class FakeClientTx implements ClientTransaction {
     readonly request: SipRequest,
     readonly destination: Endpoint,
     readonly handlers: ClientTransactionHandlers,
+    readonly tlsServerName?: string,
   ) {}
 
   get method(): string {
@@ -89,16 +90,16 @@ export class FakeServerTx implements ServerTransaction {
 export class FakeTransactions implements TransactionLayer {
   user: TransactionUser | undefined;
   readonly clients: FakeClientTx[] = [];
-  readonly stateless: Array<{ request: SipRequest; destination: Endpoint }> = [];
+  readonly stateless: Array<{ request: SipRequest; destination: Endpoint; tlsServerName?: string | undefined }> = [];
   readonly statelessResponses: Array<{ response: SipResponse; inbound: InboundMessage }> = [];
 
   sendRequest(request: SipRequest, options: SendRequestOptions): ClientTransaction {
-    const tx = new FakeClientTx(request, options.destination, options.handlers);
+    const tx = new FakeClientTx(request, options.destination, options.handlers, options.tlsServerName);
     this.clients.push(tx);
     return tx;
   }
-  sendStateless(request: SipRequest, destination: Endpoint): Promise<void> {
-    this.stateless.push({ request, destination });
+  sendStateless(request: SipRequest, destination: Endpoint, options: { tlsServerName?: string } = {}): Promise<void> {
+    this.stateless.push({ request, destination, tlsServerName: options.tlsServerName });
     return Promise.resolve();
   }
   sendResponseStateless(response: SipResponse, inbound: InboundMessage): Promise<void> {

@@ -366,6 +366,20 @@ test('a 2xx after the session ended (cancel guard fired) is ACKed and BYEd', () 
   assert.is(h.tx.sent('BYE').length, 1);
 });
 
+test('tlsServerName travels with every request of the call', () => {
+  const h = harness();
+  const tls = { protocol: 'tls' as const, address: '198.51.100.20', port: 5061 };
+  const s = call(h, { body: OFFER, destination: tls, tlsServerName: 'trunk.example' });
+  const inv = h.tx.lastSent('INVITE');
+  assert.is(inv.tlsServerName, 'trunk.example');
+  inv.respond(180, { toTag: 'p' });
+  s.cancel();
+  assert.is(h.tx.lastSent('CANCEL').tlsServerName, 'trunk.example');
+  inv.respond(200, { toTag: 'p', headers: [['Contact', '<sip:p@198.51.100.20:5061;transport=tls>']], body: ANSWER });
+  assert.is(h.tx.stateless[0]!.tlsServerName, 'trunk.example');
+  assert.is(h.tx.lastSent('BYE').tlsServerName, 'trunk.example');
+});
+
 test('bye() while ringing out cancels', () => {
   const h = harness();
   const s = call(h, { body: OFFER });

@@ -115,6 +115,14 @@ test('jitter scales the wait between half and all of it', async () => {
   assert.is(log[log.length - 1], 'failed:500:500');
 });
 
+test('tlsServerName is passed to the transaction layer', async () => {
+  const h = harness();
+  const { r } = reg(h, { tlsServerName: 'trunk.example' });
+  r.start();
+  await flush();
+  assert.is(h.tx.lastSent('REGISTER').tlsServerName, 'trunk.example');
+});
+
 test('423: retried at once with Min-Expires', async () => {
   const h = harness();
   const { r } = reg(h, { expires: 60 });

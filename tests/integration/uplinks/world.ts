@@ -60,6 +60,12 @@ export interface UplinkWorldOptions {
   phones?: Array<'alice' | 'bob' | 'carol' | 'dave'>;
   /** alice's answer mode (default manual: she rings in the hunt group without answering). */
   aliceAnswer?: AnswerMode;
+  /**
+   * The cloud uplink's mode (default trunk). register: every extension has a
+   * cloud account `rs-EXT` the gateway registers upstream, and the cloud
+   * challenges INVITEs like a carrier.
+   */
+  cloudMode?: 'trunk' | 'register';
   logLevel?: 'debug' | 'info';
 }
 
@@ -125,11 +131,13 @@ export async function createUplinkWorld(o: UplinkWorldOptions): Promise<UplinkWo
   };
   try {
     // The cloud SBC: extensions and the practice DID go to the gateway; public numbers and 999/112 to its far end.
+    const register = o.cloudMode === 'register';
     const cloudSbc = await startKamailio({
       netns: topo.ns('cloud'),
       listenIp: addr.cloud,
       proxy: true,
-      users: [{ user: 'farend', password: 'farend-pw' }],
+      challengeInvites: register,
+      users: [{ user: 'farend', password: 'farend-pw' }, ...(register ? EXTENSIONS.map((e) => ({ user: cloudUser(e.number), password: cloudPassword(e.number) })) : [])],
       workDir: mkdirp(join(dir, 'kam-cloud')),
       extraRequestRoute: `
   if (is_method("INVITE") && !has_totag()) {
@@ -177,12 +185,14 @@ export async function createUplinkWorld(o: UplinkWorldOptions): Promise<UplinkWo
       device: { interfaces: { lan: topo.iface('gw', 'lan'), hscn: topo.iface('gw', 'cloud'), wan: topo.iface('gw', 'trunk') } },
       logLevel: o.logLevel ?? 'info',
       practice: testPractice({
-        extensions: EXTENSIONS,
+        extensions: register
+          ? EXTENSIONS.map((e) => ({ ...e, cloudAccount: { username: cloudUser(e.number), password: cloudPassword(e.number) } }))
+          : EXTENSIONS,
         huntGroups: [{ number: '600', name: 'Reception', strategy: 'ring-all', members: ['201', '204'], ringSeconds: 30 }],
         extra: {
           site: { name: 'Test Surgery', timezone: 'Europe/London', mainNumber: MAIN_NUMBER },
           uplinks: {
-            cloud: { proxy: `sip:${addr.cloud}:5060`, probe: o.probe },
+            cloud: { proxy: `sip:${addr.cloud}:5060`, probe: o.probe, ...(register ? { mode: 'register', registerExpires: 120 } : {}) },
             trunks: [
               {
                 name: 'backup',
@@ -269,6 +279,15 @@ export async function createUplinkWorld(o: UplinkWorldOptions): Promise<UplinkWo
     await close();
     throw e;
   }
+}
+
+/** register mode: the extension's account on the cloud platform. */
+export function cloudUser(ext: string): string {
+  return `rs-${ext}`;
+}
+
+function cloudPassword(ext: string): string {
+  return `cloud-${ext}-pw`;
 }
 
 function mkdirp(path: string): string {

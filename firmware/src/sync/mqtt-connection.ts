@@ -38,8 +38,8 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { PgwError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { Backoff } from './backoff.js';
-import { CheckedState } from './checked-state.js';
-import type { TransitionTable } from './checked-state.js';
+import { StateMachine } from '../util/state-machine.js';
+import type { TransitionTable } from '../util/state-machine.js';
 import { Listeners } from './listeners.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'stopped';
@@ -121,7 +121,7 @@ export function offline(message: string): PgwError {
 }
 
 export class MqttConnection {
-  private readonly sm: CheckedState<ConnectionState>;
+  private readonly sm: StateMachine<ConnectionState>;
   private readonly backoff: Backoff;
   private readonly listeners: Listeners<ConnectionEvents>;
   private readonly log: Logger;
@@ -138,7 +138,7 @@ export class MqttConnection {
 
   constructor(private readonly options: MqttConnectionOptions) {
     this.log = options.logger;
-    this.sm = new CheckedState('mqtt', 'idle', CONNECTION_TRANSITIONS, this.log);
+    this.sm = new StateMachine('mqtt', 'idle', CONNECTION_TRANSITIONS, this.log, 'debug');
     this.backoff = new Backoff({ minMs: options.mqtt.reconnect.minMs, maxMs: options.mqtt.reconnect.maxMs, random: options.random });
     this.listeners = new Listeners((event, err) => this.log.error({ event, err: (err as Error).message }, 'connection listener failed'));
   }

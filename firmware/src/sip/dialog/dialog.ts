@@ -20,7 +20,7 @@ import type { Logger } from '../../util/logger.js';
 import { silentLogger } from '../../util/logger.js';
 import { Headers } from '../message/headers.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
-import { StateMachine, type TransitionTable } from '../transaction/state-machine.js';
+import { StateMachine, type TransitionTable } from '../../util/state-machine.js';
 import { dialogKey, type DialogId } from './dialog-id.js';
 import { callIdOf, contactUriOf, cseqOf, headerValues, isLooseRoute, routeUri, tagOf, withTag } from './header-utils.js';
 

@@ -12,8 +12,8 @@ import type { SipMessage, SipRequest, SipResponse, Via } from '../message/types.
 import type { Endpoint, TransportLayer } from '../transport/api.js';
 import { writeTopVia } from '../transport/via-stamp.js';
 import type { ClientTransaction, ClientTransactionHandlers } from './api.js';
-import { StateMachine } from './state-machine.js';
-import type { TransitionTable } from './state-machine.js';
+import { StateMachine } from '../../util/state-machine.js';
+import type { TransitionTable } from '../../util/state-machine.js';
 import { TimerSet } from './timer-set.js';
 import { timerValues } from './timers.js';
 import type { TimerBase, TimerValues } from './timers.js';

@@ -33,7 +33,7 @@ import type { SipRequest, SipResponse } from '../message/types.js';
 import { ClientTransactionBase } from './client-transaction.js';
 import type { ClientTxEnv, ClientTxInit } from './client-transaction.js';
 import { nonSuccessAck } from './non-success-ack.js';
-import type { TransitionTable } from './state-machine.js';
+import type { TransitionTable } from '../../util/state-machine.js';
 
 export type InviteClientState = 'Calling' | 'Proceeding' | 'Completed' | 'Accepted' | 'Terminated';
 

@@ -39,7 +39,7 @@ import type { SipRequest, SipResponse } from '../message/types.js';
 import type { InboundMessage } from '../transport/api.js';
 import { ServerTransactionBase } from './server-transaction.js';
 import type { ServerTxEnv, ServerTxInit } from './server-transaction.js';
-import type { TransitionTable } from './state-machine.js';
+import type { TransitionTable } from '../../util/state-machine.js';
 
 export type InviteServerState = 'Proceeding' | 'Completed' | 'Confirmed' | 'Accepted' | 'Terminated';
 

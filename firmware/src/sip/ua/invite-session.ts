@@ -25,7 +25,7 @@ import { Dialog } from '../dialog/dialog.js';
 import { cseqOf, headerValues, optionTags, tagOf, withTag } from '../dialog/header-utils.js';
 import { createResponse, generateCallId, generateTag } from '../message/index.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
-import { StateMachine, type TransitionTable } from '../transaction/state-machine.js';
+import { StateMachine, type TransitionTable } from '../../util/state-machine.js';
 import type { ClientTransaction, ServerTransaction } from '../transaction/api.js';
 import type { Endpoint, InboundMessage } from '../transport/api.js';
 import { AuthRetry, replaceHeader, type CredentialProvider } from './credentials.js';

@@ -16,7 +16,7 @@
  */
 import type { Logger } from '../../util/logger.js';
 import { silentLogger } from '../../util/logger.js';
-import { StateMachine, type TransitionTable } from '../transaction/state-machine.js';
+import { StateMachine, type TransitionTable } from '../../util/state-machine.js';
 import type { SessionBody } from './session-body.js';
 
 export type OfferAnswerState = 'stable' | 'local-offer' | 'remote-offer';

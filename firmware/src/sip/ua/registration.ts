@@ -19,7 +19,7 @@ import { silentLogger } from '../../util/logger.js';
 import { cseqOf, headerValues } from '../dialog/header-utils.js';
 import { generateCallId, generateTag, parseNameAddr, uriEquals } from '../message/index.js';
 import type { SipResponse } from '../message/types.js';
-import { StateMachine, type TransitionTable } from '../transaction/state-machine.js';
+import { StateMachine, type TransitionTable } from '../../util/state-machine.js';
 import type { Endpoint } from '../transport/api.js';
 import type { CredentialProvider } from './credentials.js';
 import { TypedEvents } from './typed-events.js';

@@ -8,7 +8,7 @@ import type { Endpoint } from '../../../../firmware/src/sip/transport/api.js';
 import { createTransactionLayer } from '../../../../firmware/src/sip/transaction/transaction-layer.js';
 import type { ClientTransactionHandlers } from '../../../../firmware/src/sip/transaction/api.js';
 import { INVITE_CLIENT_TRANSITIONS } from '../../../../firmware/src/sip/transaction/invite-client-transaction.js';
-import { StateMachine } from '../../../../firmware/src/sip/transaction/state-machine.js';
+import { StateMachine } from '../../../../firmware/src/util/state-machine.js';
 import { TIMER_B, TIMER_D, TIMER_M } from '../../../../firmware/src/sip/transaction/timers.js';
 import { FakeTransport, PEER, answer, connectRefused, outboundRequest } from './fake-transport.js';
 

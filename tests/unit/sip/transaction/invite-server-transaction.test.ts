@@ -9,7 +9,7 @@ import type { SipRequest } from '../../../../firmware/src/sip/message/types.js';
 import type { Endpoint } from '../../../../firmware/src/sip/transport/api.js';
 import type { ServerTransaction, TransactionUser } from '../../../../firmware/src/sip/transaction/api.js';
 import { INVITE_SERVER_TRANSITIONS } from '../../../../firmware/src/sip/transaction/invite-server-transaction.js';
-import { StateMachine } from '../../../../firmware/src/sip/transaction/state-machine.js';
+import { StateMachine } from '../../../../firmware/src/util/state-machine.js';
 import { createTransactionLayer } from '../../../../firmware/src/sip/transaction/transaction-layer.js';
 import { TIMER_H, TIMER_I, TIMER_L } from '../../../../firmware/src/sip/transaction/timers.js';
 import { FakeTransport, PEER, inboundRequest } from './fake-transport.js';

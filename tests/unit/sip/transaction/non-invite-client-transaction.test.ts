@@ -6,7 +6,7 @@ import { silentLogger } from '../../../../firmware/src/util/logger.js';
 import type { Endpoint } from '../../../../firmware/src/sip/transport/api.js';
 import { createTransactionLayer } from '../../../../firmware/src/sip/transaction/transaction-layer.js';
 import { NON_INVITE_CLIENT_TRANSITIONS } from '../../../../firmware/src/sip/transaction/non-invite-client-transaction.js';
-import { StateMachine } from '../../../../firmware/src/sip/transaction/state-machine.js';
+import { StateMachine } from '../../../../firmware/src/util/state-machine.js';
 import { TIMER_F, TIMER_K } from '../../../../firmware/src/sip/transaction/timers.js';
 import { FakeTransport, PEER, answer, outboundRequest } from './fake-transport.js';
 

@@ -8,7 +8,7 @@ import { createResponse } from '../../../../firmware/src/sip/message/index.js';
 import type { SipRequest } from '../../../../firmware/src/sip/message/types.js';
 import type { ServerTransaction, TransactionUser } from '../../../../firmware/src/sip/transaction/api.js';
 import { NON_INVITE_SERVER_TRANSITIONS } from '../../../../firmware/src/sip/transaction/non-invite-server-transaction.js';
-import { StateMachine } from '../../../../firmware/src/sip/transaction/state-machine.js';
+import { StateMachine } from '../../../../firmware/src/util/state-machine.js';
 import { createTransactionLayer } from '../../../../firmware/src/sip/transaction/transaction-layer.js';
 import { TIMER_J } from '../../../../firmware/src/sip/transaction/timers.js';
 import { FakeTransport, inboundRequest } from './fake-transport.js';

@@ -91,24 +91,84 @@ async function rehash(file: string, bytes: number, hash: Hash, signal: AbortSign
   }
 }
 
+/** Received data is written in batches of this size (one write in flight while the next batch arrives). */
+const WRITE_BATCH = 1 << 20;
+
 /** Downloads into `file`; resolves with the SHA-256 (hex) of the whole file. */
 export async function downloadBundle(p: DownloadParams): Promise<{ sha256: string }> {
   const fh = await openForResume(p.file);
   try {
     const st = await fh.stat();
+    // `have`: received and hashed; `written`: on its way to the file (writes complete in order);
+    // `durable`: fsynced and reported through onCheckpoint.
     let have = Math.min(p.startFrom, st.size, p.size);
     // Anything past the durable length may be torn by a power cut: drop it.
     await fh.truncate(have);
     let hash = createHash('sha256');
     await rehash(p.file, have, hash, p.signal);
+    let written = have;
     let durable = have;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let inflight: Promise<unknown> = Promise.resolve();
+    let syncing: Promise<void> | undefined;
     let failures = 0;
     p.onProgress?.(have);
 
-    const checkpoint = async (): Promise<void> => {
-      await fh.sync();
-      durable = have;
-      await p.onCheckpoint?.(durable);
+    /** Starts writing the pending batch; waits only for the previous write (one in flight). */
+    const flushBatch = async (): Promise<void> => {
+      await inflight;
+      if (pendingBytes === 0) return;
+      const batch = pending;
+      const pos = written;
+      written += pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+      inflight = writeAll(batch, pos);
+      // Handled here so a failure waits for the next await instead of crashing the process.
+      inflight.catch(() => undefined);
+    };
+
+    const writeAll = async (batch: Buffer[], pos: number): Promise<void> => {
+      let bufs = batch;
+      let at = pos;
+      while (bufs.length > 0) {
+        const n = await fh.writev(bufs, at);
+        const { bytesWritten } = n;
+        at += bytesWritten;
+        // Short write: drop what went out and retry the rest.
+        let skip = bytesWritten;
+        while (bufs.length > 0 && skip >= bufs[0]!.length) skip -= bufs.shift()!.length;
+        if (skip > 0) bufs = [bufs[0]!.subarray(skip), ...bufs.slice(1)];
+      }
+    };
+
+    /** Starts an fsync in the background (the download goes on meanwhile); at most one at a time. */
+    const maybeCheckpoint = (): void => {
+      if (syncing || written - durable < p.tuning.checkpointBytes) return;
+      const upto = written;
+      syncing = inflight
+        .then(() => fh.sync())
+        .then(async () => {
+          durable = upto;
+          await p.onCheckpoint?.(durable);
+        })
+        .finally(() => {
+          syncing = undefined;
+        });
+      syncing.catch(() => undefined);
+    };
+
+    /** Everything received is written and fsynced, and the checkpoint reported. */
+    const settle = async (): Promise<void> => {
+      await flushBatch();
+      await inflight;
+      await syncing;
+      if (written !== durable) {
+        await fh.sync();
+        durable = written;
+        await p.onCheckpoint?.(durable);
+      }
     };
 
     while (have < p.size) {
@@ -117,6 +177,8 @@ export async function downloadBundle(p: DownloadParams): Promise<{ sha256: strin
       try {
         await fetchOnce();
       } catch (e) {
+        // Keep what arrived, whatever happens next (a retry resumes from it).
+        await settle().catch(() => undefined);
         if (isAborted(e) || p.signal.aborted) throw new AbortedError();
         if (e instanceof DownloadFailure) throw e;
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new DownloadFailure('insufficient-space', 'the disk filled up during the download');
@@ -127,12 +189,15 @@ export async function downloadBundle(p: DownloadParams): Promise<{ sha256: strin
           throw new DownloadFailure('download-failed', `gave up after ${failures} attempts without progress: ${msg}`);
         const delayMs = backoffDelay(failures - 1, p.tuning.minBackoffMs, p.tuning.maxBackoffMs, p.random);
         p.onRetry?.({ failures, delayMs, error: msg });
-        // Keep what arrived so far durable before waiting.
-        if (have > durable) await checkpoint();
         await sleep(p.clock, delayMs, p.signal);
       }
     }
-    if (have !== durable) await checkpoint();
+    try {
+      await settle();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new DownloadFailure('insufficient-space', 'the disk filled up during the download');
+      throw e;
+    }
     return { sha256: hash.digest('hex') };
 
     async function fetchOnce(): Promise<void> {
@@ -179,8 +244,10 @@ export async function downloadBundle(p: DownloadParams): Promise<{ sha256: strin
           }
           if (have > 0) {
             // Range ignored: start over rather than append a second copy.
+            await settle();
             await fh.truncate(0);
             have = 0;
+            written = 0;
             durable = 0;
             hash = createHash('sha256');
             p.onProgress?.(0);
@@ -202,7 +269,7 @@ export async function downloadBundle(p: DownloadParams): Promise<{ sha256: strin
               throw new DownloadFailure('size-mismatch', `the server sent more than the ${p.size} bytes the target names`);
             }
             await write(data);
-            if (have - durable >= p.tuning.checkpointBytes) await checkpoint();
+            maybeCheckpoint();
           }
         } catch (e) {
           if (e instanceof DownloadFailure) throw e;
@@ -218,14 +285,12 @@ export async function downloadBundle(p: DownloadParams): Promise<{ sha256: strin
     }
 
     async function write(data: Buffer): Promise<void> {
-      let off = 0;
-      while (off < data.length) {
-        const { bytesWritten } = await fh.write(data, off, data.length - off, have + off);
-        off += bytesWritten;
-      }
       hash.update(data);
+      pending.push(data);
+      pendingBytes += data.length;
       have += data.length;
       p.onProgress?.(have);
+      if (pendingBytes >= WRITE_BATCH) await flushBatch();
     }
   } finally {
     await fh.close();

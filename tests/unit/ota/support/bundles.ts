@@ -3,11 +3,12 @@
  * through the real build/sign code, and the ota/desired that points at them.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundle } from '../../../../ota/bundle/build.js';
+import { hashFileRange } from '../../../../ota/bundle/read.js';
 import { generateSigningKeyPair, parsePrivateKey, trustedKeyFromPem } from '../../../../ota/bundle/keys.js';
 import type { TrustedKey } from '../../../../ota/bundle/keys.js';
 import type { OtaDesired } from '../../../../ota/protocol/desired.js';
@@ -37,15 +38,24 @@ export async function tempDir(prefix = 'pgw-ota-test-'): Promise<{ path: string;
 export async function makeImage(path: string, options: { version: string; healthy?: boolean; size?: number }): Promise<void> {
   const first = Buffer.from(`${JSON.stringify({ version: options.version, healthy: options.healthy ?? true })}\n`);
   const size = Math.max(options.size ?? 4096, first.length);
-  const body = Buffer.alloc(size);
-  first.copy(body);
-  // Incompressible filler, deterministic per version so two images differ.
+  // Incompressible filler, deterministic per version so two images differ: a 1 MiB block expanded
+  // from the version's hash, stamped with its index, streamed (a 1 GiB image never sits in memory).
+  const BLOCK = 1 << 20;
+  const base = Buffer.alloc(BLOCK);
   const seed = createHash('sha256').update(options.version).digest();
-  for (let off = first.length; off < size; off += 32) {
-    const block = createHash('sha256').update(seed).update(String(off)).digest();
-    block.copy(body, off, 0, Math.min(32, size - off));
+  for (let off = 0; off < BLOCK; off += 32) createHash('sha256').update(seed).update(String(off)).digest().copy(base, off);
+  const fh = await open(path, 'w');
+  try {
+    for (let pos = 0, i = 0; pos < size; pos += BLOCK, i++) {
+      const n = Math.min(BLOCK, size - pos);
+      const block = Buffer.from(base.subarray(0, n));
+      if (n >= 16) block.writeBigUInt64BE(BigInt(i), 8);
+      if (pos === 0) first.copy(block, 0, 0, Math.min(first.length, n));
+      await fh.write(block, 0, n, pos);
+    }
+  } finally {
+    await fh.close();
   }
-  await writeFile(path, body);
 }
 
 export interface BuiltBundle {
@@ -80,8 +90,8 @@ export async function makeBundle(options: {
     privateKey: options.keys?.privateKey,
   });
   await rm(image);
-  const bytes = await readFile(out);
-  return { path: out, size: r.size, sha256: createHash('sha256').update(bytes).digest('hex'), version: options.version };
+  const { sha256 } = await hashFileRange(out);
+  return { path: out, size: r.size, sha256, version: options.version };
 }
 
 export function desiredFor(b: BuiltBundle, url: string, extra: Partial<OtaDesired> = {}): OtaDesired {

@@ -1,0 +1,139 @@
+/**
+ * Issue 4: download-and-verify throughput of the update agent against this
+ * machine's raw disk write speed (target: at least 80 %).
+ *
+ * - Raw disk: `dd if=/dev/zero of=F bs=1M count=N conv=fdatasync`, and a
+ *   plain Node write of the same N MiB in 1 MiB chunks with one fsync; the
+ *   faster of the two is the reference.
+ * - Agent: a signed bundle of N MiB served from 127.0.0.1 by a plain HTTP
+ *   server in another process (ota/serve-file.ts; the file is in the page
+ *   cache, so the server side is not the limit: curl is timed on it too for
+ *   reference); the agent's downloadBundle() writes it with its fsync every
+ *   16 MiB checkpoint and its streaming SHA-256, then the verify step
+ *   (hash against the target, head identical to the signed one).
+ *   Throughput = N MiB / (first request → verified).
+ *
+ * Size: PGW_BENCH_OTA_MIB (default 512). Runs: PGW_BENCH_OTA_RUNS (default 3), best and median reported.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SystemClock } from '../../firmware/src/util/clock.js';
+import { DEFAULT_DOWNLOAD_TUNING, downloadBundle } from '../../ota/agent/download.js';
+import { readBundleHead } from '../../ota/bundle/read.js';
+import { makeBundle, makeKeys } from '../unit/ota/support/bundles.js';
+import { fmt, type Bench, type BenchResult } from './bench-api.js';
+
+const MIB = Number(process.env.PGW_BENCH_OTA_MIB ?? 512);
+const RUNS = Number(process.env.PGW_BENCH_OTA_RUNS ?? 3);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+async function nodeWrite(path: string, mib: number): Promise<number> {
+  const buf = randomBytes(1 << 20);
+  const t0 = performance.now();
+  const fh = await open(path, 'w');
+  for (let i = 0; i < mib; i++) await fh.write(buf, 0, buf.length);
+  await fh.sync();
+  await fh.close();
+  return mib / ((performance.now() - t0) / 1000);
+}
+
+async function serveInChild(file: string): Promise<{ url: string; child: ChildProcess }> {
+  const script = new URL('./ota/serve-file.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', script, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) resolve(line.trim());
+    });
+    child.on('exit', (code) => reject(new Error(`the file server exited ${code}`)));
+  });
+  return { url, child };
+}
+
+function ddWrite(path: string, mib: number): number {
+  const t0 = performance.now();
+  const r = spawnSync('dd', ['if=/dev/zero', `of=${path}`, 'bs=1M', `count=${mib}`, 'conv=fdatasync'], { stdio: 'ignore' });
+  if (r.status !== 0) return Number.NaN;
+  return mib / ((performance.now() - t0) / 1000);
+}
+
+const bench: Bench = {
+  name: 'ota-download',
+  title: 'OTA download-and-verify throughput vs raw disk write speed',
+  issue: 4,
+  timeoutMs: 10 * 60_000,
+  async run(ctx): Promise<BenchResult> {
+    const keys = makeKeys();
+    ctx.log(`building a ${MIB} MiB bundle`);
+    const b = await makeBundle({ dir: ctx.workDir, version: '9.0.0', keys, imageSize: MIB * 1024 * 1024 });
+    // Warm the page cache for the source file, so the server side is not disk-bound.
+    spawnSync('cat', [b.path], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const { url, child } = await serveInChild(b.path);
+    const curl: number[] = [];
+    const rows: Array<Array<string | number>> = [];
+    const dd: number[] = [];
+    const plain: number[] = [];
+    const agent: number[] = [];
+    try {
+      for (let i = 0; i < RUNS && Date.now() < ctx.deadline - 60_000; i++) {
+        const raw = join(ctx.workDir, 'raw.bin');
+        dd.push(ddWrite(raw, MIB));
+        await rm(raw, { force: true });
+        plain.push(await nodeWrite(raw, MIB));
+        await rm(raw, { force: true });
+        const tc = performance.now();
+        if (spawnSync('curl', ['-s', '-o', '/dev/null', url], { stdio: 'ignore' }).status === 0) curl.push(b.size / (1024 * 1024) / ((performance.now() - tc) / 1000));
+        const file = join(ctx.workDir, `dl-${i}.bundle`);
+        const t0 = performance.now();
+        const { sha256 } = await downloadBundle({
+          url,
+          file,
+          size: b.size,
+          startFrom: 0,
+          clock: new SystemClock(),
+          random: Math.random,
+          signal: new AbortController().signal,
+          tuning: DEFAULT_DOWNLOAD_TUNING,
+          onCheckpoint: async () => undefined,
+        });
+        const head = await readBundleHead(file);
+        if (sha256 !== b.sha256 || head.manifest.version !== '9.0.0') throw new Error('the downloaded bundle does not verify');
+        const s = performance.now() - t0;
+        agent.push(b.size / (1024 * 1024) / (s / 1000));
+        await rm(file, { force: true });
+        rows.push([i + 1, fmt(dd.at(-1)!), fmt(plain.at(-1)!), fmt(agent.at(-1)!), `${fmt((agent.at(-1)! / Math.max(dd.at(-1)!, plain.at(-1)!)) * 100)} %`]);
+        ctx.log(`run ${i + 1}: dd ${fmt(dd.at(-1)!)} MiB/s, node write ${fmt(plain.at(-1)!)} MiB/s, download+verify ${fmt(agent.at(-1)!)} MiB/s`);
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const ref = Math.max(median(dd), median(plain));
+    const ratio = (median(agent) / ref) * 100;
+    return {
+      figures: [
+        { label: 'download and verify (median)', value: fmt(median(agent)), unit: 'MiB/s' },
+        { label: 'raw disk write (median of the faster method)', value: fmt(ref), unit: 'MiB/s' },
+        { label: 'download-and-verify / raw write', value: fmt(ratio), unit: '%', target: '>= 80 %', met: ratio >= 80 },
+        { label: 'curl from the same server to /dev/null (median, reference)', value: fmt(curl.length ? median(curl) : Number.NaN), unit: 'MiB/s' },
+      ],
+      method: [
+        `${MIB} MiB bundle, ${agent.length} runs on this machine (2 shared cores; other engineers' jobs were running).`,
+        'Raw write: `dd if=/dev/zero bs=1M conv=fdatasync` and a Node write of 1 MiB chunks with one fsync; the faster median is the reference.',
+        "Agent: ota/agent/download.ts over HTTP from 127.0.0.1 (source in the page cache), fsync every 16 MiB checkpoint, streaming SHA-256 of the whole file, then the verify step's checks.",
+      ],
+      tables: [{ caption: 'per run (MiB/s)', columns: ['run', 'dd', 'node write', 'download+verify', 'ratio'], rows }],
+      data: { dd, plain, agent, mib: MIB },
+    };
+  },
+};
+
+export default bench;

@@ -137,20 +137,21 @@ export class Pbx implements UserAgentDelegate {
       return;
     }
     const source = session.destination.address;
-    if (this.options.throttle.isBlocked(source)) {
+    const fromUser = userOfHeader(request, 'From');
+    if (this.options.throttle.isBlocked(source, fromUser)) {
       session.reject({ status: 403, reason: 'Forbidden' });
       return;
     }
     const directory = this.options.directory();
     const verdict = this.options.auth.verify(request, (u) => directory.extensions.get(u)?.password);
     if (verdict.result !== 'ok') {
-      if (verdict.result === 'fail' && request.headers.has('Proxy-Authorization')) this.options.throttle.fail(source);
+      if (verdict.result === 'fail' && request.headers.has('Proxy-Authorization')) this.options.throttle.fail(source, fromUser);
       session.reject({ status: 407, reason: 'Proxy Authentication Required', headers: this.options.auth.challenge({ proxy: true, stale: verdict.result === 'stale' }) });
       return;
     }
-    this.options.throttle.succeed(source);
+    this.options.throttle.succeed(source, fromUser);
     const caller = directory.extensions.get(verdict.username)!;
-    const dialled = userOf(request.uri) ?? toUser(request) ?? '';
+    const dialled = userOf(request.uri) ?? userOfHeader(request, 'To') ?? '';
     const routes = this.options.routes;
     const prefix = this.options.outsideLinePrefix?.();
     const destination = resolveDestination(directory, dialled, {
@@ -347,9 +348,9 @@ function uplinkCallTarget(t: UplinkTarget): CallTarget {
   };
 }
 
-function toUser(request: SipRequest): string | undefined {
+function userOfHeader(request: SipRequest, header: 'To' | 'From'): string | undefined {
   try {
-    return parseNameAddr(request.headers.get('To') ?? '').uri.user;
+    return parseNameAddr(request.headers.get(header) ?? '').uri.user;
   } catch {
     return undefined;
   }

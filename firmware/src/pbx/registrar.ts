@@ -52,7 +52,6 @@ export class Registrar {
 
   handle(request: SipRequest, tx: ServerTransaction, inbound: InboundMessage): void {
     const source = inbound.source.address;
-    if (this.options.throttle.isBlocked(source)) return; // dropped: see failure-throttle.ts
     const reply = (status: number, reason?: string, headers: Array<[string, string]> = []): void =>
       tx.respond(createResponse(request, status, reason, { toTag: generateTag(), headers }));
 
@@ -66,6 +65,8 @@ export class Registrar {
       return;
     }
 
+    // Dropped without an answer while this phone's extension (or the whole address) is blocked: see failure-throttle.ts.
+    if (this.options.throttle.isBlocked(source, aor)) return;
     const verdict = this.options.auth.verify(request, (username) => directory.extensions.get(username)?.password);
     if (verdict.result === 'stale') {
       reply(401, 'Unauthorized', this.options.auth.challenge({ stale: true }));
@@ -75,13 +76,13 @@ export class Registrar {
       // The first REGISTER of every phone carries no credentials: not a failure worth counting.
       const attempted = request.headers.has('Authorization');
       if (attempted) {
-        const blocked = this.options.throttle.fail(source);
+        const blocked = this.options.throttle.fail(source, aor);
         this.log.warn({ source, aor, reason: verdict.reason, blocked }, 'registration refused');
       }
       reply(401, 'Unauthorized', this.options.auth.challenge({}));
       return;
     }
-    this.options.throttle.succeed(source);
+    this.options.throttle.succeed(source, aor);
     // A phone may only register its own extension (a stolen 201 password must not hijack 202).
     if (verdict.username !== aor || !directory.extensions.has(aor)) {
       this.log.warn({ source, aor, username: verdict.username }, 'registration for another extension refused');

@@ -56,7 +56,7 @@ const sendResult = (r: ProbeResult | undefined): string[] => {
   return r.responses;
 };
 
-test('a wrong password: 401, not registered; the retrying source is throttled, others are not', async () => {
+test('a wrong password: 401, not registered; the retrying phone is throttled, other extensions and addresses are not', async () => {
   await withTimeout(
     (async () => {
       const mallory = await BaresipPhone.start({
@@ -84,9 +84,12 @@ test('a wrong password: 401, not registered; the retrying source is throttled, o
         await mallory.stop();
       }
 
-      // The blocked source is ignored even with good credentials; a neighbour registers as usual.
-      const fromBlocked = registerResult((await probe(`${SUBNET}.3`, [{ kind: 'register', user: '202', password: 'pw-202-secret', waitMs: 1_500 }]))[0]);
+      // The blocked extension is ignored from that address even with good credentials; another
+      // extension behind the same address (phones sharing a NAT) and a neighbour register as usual.
+      const fromBlocked = registerResult((await probe(`${SUBNET}.3`, [{ kind: 'register', user: '201', password: 'pw-201-secret', waitMs: 1_500 }]))[0]);
       assert.equal(fromBlocked.statuses, [null], 'dropped without an answer');
+      const sameAddress = registerResult((await probe(`${SUBNET}.3`, [{ kind: 'register', user: '202', password: 'pw-202-secret', waitMs: 2_000 }]))[0]);
+      assert.equal(sameAddress.statuses, [401, 200], sameAddress.final ?? 'no answer');
       const fromNeighbour = registerResult((await probe(`${SUBNET}.4`, [{ kind: 'register', user: '202', password: 'pw-202-secret', waitMs: 2_000 }]))[0]);
       assert.equal(fromNeighbour.statuses, [401, 200], fromNeighbour.final ?? 'no answer');
     })(),

@@ -89,10 +89,12 @@ test('a wrong password and an unknown user get the same answer', () => {
 test('repeated failures from one source are throttled, then ignored', () => {
   const w = world();
   for (let i = 0; i < 3; i++) w.registerWithAuth({ user: '201', password: 'guess' + i, contact: '<sip:201@h>', from: '203.0.113.66' });
-  assert.ok(w.throttle.isBlocked('203.0.113.66'));
+  assert.ok(w.throttle.isBlocked('203.0.113.66', '201'));
   assert.is(w.register({ user: '201', contact: '<sip:201@h>', from: '203.0.113.66' }), undefined, 'no answer while blocked');
   const other = w.registerWithAuth({ user: '202', password: 'secret-202', contact: '<sip:202@h>', from: '198.51.100.8' })!;
   assert.is(other.status, 200, 'other phones are unaffected');
+  const neighbour = w.registerWithAuth({ user: '202', password: 'secret-202', contact: '<sip:202@n>', from: '203.0.113.66' })!;
+  assert.is(neighbour.status, 200, 'another extension behind the same address is unaffected');
 });
 
 test('credentials of one extension cannot register another', () => {

@@ -22,6 +22,9 @@ import { ifaceCounters } from '../../support/netns.js';
 import { sleep, withTimeout } from '../../support/proc.js';
 import { createUplinkWorld, FAR_NUMBER_NATIONAL, PRACTICE_DID, SILENT_EMERGENCY, TONES, type UplinkWorld } from './world.js';
 
+/** In the carrier's range that reaches the gateway's registration, but not in practice.inbound. */
+const NOT_OUR_DID = '+441632960099';
+
 const PROBE = { intervalMs: 300, failAfter: 2, recoverAfterMs: 3000 };
 
 /** The tone in a phone's newest recording. */
@@ -135,6 +138,15 @@ test('survivability: silent HSCN cut, calls over the trunk, inbound DID, 999 in 
         await w.trunkFar.waitFor('CALL_CLOSED', { timeoutMs: 5_000 });
         assert.ok(withinPercent(heard(dave!), TONES.trunkFar), `dave heard the trunk caller: ${heard(dave!)} Hz`);
         assert.ok(withinPercent(heard(w.trunkFar), TONES.dave), `the trunk caller heard dave: ${heard(w.trunkFar)} Hz`);
+
+        // A number of the carrier's range the practice does not own: refused, nobody rings.
+        const farMark = w.trunkFar.events.length;
+        const daveMark3 = dave!.events.length;
+        await w.trunkFar.dial(`sip:${NOT_OUR_DID}@${w.addr.trunk}`);
+        const closed = await w.trunkFar.waitFor('CALL_CLOSED', { timeoutMs: 10_000, since: farMark });
+        assert.match(closed.param ?? '', /404/, `refused with 404: ${closed.param}`);
+        assert.ok(w.gw.logs().some((l) => l.msg === 'inbound call refused: not a number of this practice' && l.called === NOT_OUR_DID), 'by the gateway');
+        assert.is(dave!.events.slice(daveMark3).filter((e) => e.type === 'CALL_ESTABLISHED').length, 0);
 
         // ── an outbound call over the trunk, kept up across failback ──
         const trunkMark = w.trunkFar.events.length;

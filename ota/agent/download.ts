@@ -290,7 +290,7 @@ export async function downloadBundle(p: DownloadParams): Promise<{ sha256: strin
       pendingBytes += data.length;
       have += data.length;
       p.onProgress?.(have);
-      if (pendingBytes >= WRITE_BATCH) await flushBatch();
+      if (pendingBytes >= Math.min(WRITE_BATCH, p.tuning.checkpointBytes)) await flushBatch();
     }
   } finally {
     await fh.close();

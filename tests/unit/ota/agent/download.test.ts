@@ -67,6 +67,9 @@ test('a download cut three times resumes with Range each time and hashes right',
   assert.is(starts[0], 0);
   for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! > starts[i - 1]!, `request ${i} resumes further on`);
   assert.is(checkpoints.at(-1), SIZE);
+  // Durable checkpoints come along the way (every 512 KiB here), not only at the end.
+  assert.ok(checkpoints.length >= 5, `checkpoints: ${checkpoints.join(',')}`);
+  for (let i = 1; i < checkpoints.length; i++) assert.ok(checkpoints[i]! > checkpoints[i - 1]!);
 });
 
 test('a server that ignores Range restarts the file instead of appending', async () => {

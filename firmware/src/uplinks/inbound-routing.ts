@@ -40,7 +40,9 @@ export function routeInbound(request: SipRequest, ctx: InboundContext): InboundD
     const internal = candidates.find((c) => INTERNAL.test(c));
     if (internal !== undefined) return { kind: 'route', uplink: ctx.uplink, destination: internal, called: internal, caller: callerOf(request, ctx.countryCode) };
   }
-  return { kind: 'reject', uplink: ctx.uplink, status: 404, reason: 'Not Found', called: candidates[0] ?? '' };
+  // Say which number was asked for: the public one, not the account name a carrier put in the Request-URI.
+  const asked = candidates.map((c) => canonicalDid(c, ctx.countryCode)).find((d) => d !== undefined) ?? candidates[0] ?? '';
+  return { kind: 'reject', uplink: ctx.uplink, status: 404, reason: 'Not Found', called: asked };
 }
 
 export function callerOf(request: SipRequest, countryCode: string): InboundCaller {

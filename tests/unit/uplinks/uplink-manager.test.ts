@@ -206,6 +206,8 @@ test('inbound: trunk DIDs in To or Request-URI; extension numbers only from the 
   const viaRuri = w.m.inbound(invite('sip:+441632960001@192.0.2.1'), src(SPARE_PROXY));
   assert.is(viaRuri?.kind === 'route' && viaRuri.destination, '301');
   assert.is(w.m.inbound(invite('sip:201@192.0.2.1'), src(BACKUP))?.kind, 'reject', 'a trunk cannot reach a desk by extension number');
+  const toNotOurs = w.m.inbound(invite('sip:riverside@192.0.2.1', { to: '<sip:+441632960099@10.0.2.2>' }), src(BACKUP));
+  assert.equal(toNotOurs?.kind === 'reject' && toNotOurs.called, '+441632960099', 'the refusal names the DID, not the account');
   const notOurs = w.m.inbound(invite('sip:+441632960555@192.0.2.1'), src(BACKUP));
   assert.equal(notOurs?.kind === 'reject' && [notOurs.status, notOurs.called], [404, '+441632960555']);
   const fromCloud = w.m.inbound(invite('sip:201@192.0.2.1', { pai: '"Cloud Caller" <sip:+447700900999@cloud>' }), src(CLOUD));

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { spawnSync } from 'node:child_process';
 import { isPgwError } from '../../../../firmware/src/util/errors.js';
 import { FileSlotBackend, initFileSlots, readBootEnv, simulateBoot } from '../../../../hw/slots/file-backend.js';
+import { createSlotBackend } from '../../../../hw/slots/index.js';
 import { tempDir } from '../../ota/support/bundles.js';
 
 test('image layout: write the inactive slot, read it back, refuse the running one', async () => {
@@ -113,6 +114,19 @@ test('dir layout: a tar payload is unpacked into an emptied slot directory', asy
   } finally {
     await t.remove();
   }
+});
+
+test('createSlotBackend picks the backend from its config', () => {
+  assert.is(createSlotBackend({ kind: 'file', root: '/x', layout: 'image' }).kind, 'file');
+  assert.is(createSlotBackend({ kind: 'grub', slots: { a: { rootDevice: '/dev/sda2' }, b: { rootDevice: '/dev/sda3' } }, editenv: null }).kind, 'grub');
+  const rpi = createSlotBackend({
+    kind: 'rpi-tryboot',
+    autobootDir: '/boot/autoboot',
+    slots: { a: { bootPartition: 2, rootDevice: '/dev/mmcblk0p5' }, b: { bootPartition: 3, rootDevice: '/dev/mmcblk0p6' } },
+  });
+  assert.is(rpi.kind, 'rpi-tryboot');
+  assert.equal(rpi.formats, ['raw']);
+  assert.equal(createSlotBackend({ kind: 'file', root: '/x', layout: 'dir' }).formats, ['tar']);
 });
 
 test.run();

@@ -170,7 +170,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       pbx.onCallEvent((e) => {
         s.publishEvent(callEventFor(e));
         s.statusChanged();
-        if (e.type === 'ended') void s.recordCall(callRecordFor(e.call, e.end)).catch((err: unknown) => log.error({ err }, 'call record not stored'));
+        if (e.type === 'ended') void s.recordCall(callRecordFor(e.call, e.end, e.route)).catch((err: unknown) => log.error({ err }, 'call record not stored'));
       });
       location.onChange(() => s.statusChanged());
       uplinks.on('mode', (m) => {

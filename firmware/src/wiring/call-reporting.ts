@@ -4,7 +4,7 @@
  * record on ringing) and one call record per call on `cdr`.
  */
 import type { B2buaCall, CallEnd } from '../pbx/b2bua-call.js';
-import type { CallEvent } from '../pbx/pbx.js';
+import type { CallEvent, CallRoute } from '../pbx/pbx.js';
 import type { CallParty, CallRecordInput, GatewayEvent } from '../sync/payloads.js';
 
 function party(p: { number: string; name: string | null }): CallParty {
@@ -18,25 +18,27 @@ export function callEventFor(e: CallEvent): GatewayEvent {
     type: 'call',
     phase: e.type,
     callId: call.id,
-    direction: 'internal',
+    direction: e.route.direction,
     from: party(call.caller),
     to: party(call.callee),
     ...(answeredBy ? { answeredBy: { number: answeredBy } } : {}),
+    ...(e.route.uplink ? { uplink: e.route.uplink } : {}),
     ...(call.huntGroup ? { huntGroup: call.huntGroup } : {}),
     ...(e.type === 'ended' ? { disposition: e.end.disposition } : {}),
   };
 }
 
-export function callRecordFor(call: B2buaCall, end: CallEnd): CallRecordInput {
+export function callRecordFor(call: B2buaCall, end: CallEnd, route: CallRoute): CallRecordInput {
   const endedAt = call.endedAt ?? call.startedAt;
   const answeredBy = call.answeredBy;
   const waitUntil = call.answeredAt ?? endedAt;
   return {
     callId: call.id,
-    direction: 'internal',
+    direction: route.direction,
     from: party(call.caller),
     to: party(call.callee),
     ...(answeredBy ? { answeredBy: { number: answeredBy } } : {}),
+    ...(route.uplink ? { uplink: route.uplink } : {}),
     arrivedAt: new Date(call.startedAt).toISOString(),
     ...(call.answeredAt !== null ? { answeredAt: new Date(call.answeredAt).toISOString() } : {}),
     endedAt: new Date(endedAt).toISOString(),

@@ -46,6 +46,7 @@ async function search(o: {
         targetPid: o.pid,
         netns: o.netns,
         workDir,
+        loadSeconds: STEP_SECONDS,
         run: () =>
           measureRegisterRate({
             target: `${SIP_HOST}:${SIP_PORT}`,

@@ -36,7 +36,7 @@ export interface CwdCpu {
   processes: number;
 }
 
-export function startCwdCpuSampler(dir: string, intervalMs = 200): { stop(): CwdCpu } {
+export function startCwdCpuSampler(dir: string, intervalMs = 200): { read(): CwdCpu; stop(): CwdCpu } {
   const want = resolve(dir);
   const started = Date.now();
   const last = new Map<string, number>();
@@ -62,14 +62,19 @@ export function startCwdCpuSampler(dir: string, intervalMs = 200): { stop(): Cwd
   poll();
   initial = false;
   const timer = setInterval(poll, intervalMs);
+  const read = (): CwdCpu => {
+    poll();
+    let ticks = 0;
+    for (const [pid, t] of last) ticks += t - (first.get(pid) ?? 0);
+    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+    return { cpuPercent: (100 * ticks) / TICKS_PER_SECOND / seconds, processes: last.size };
+  };
   return {
+    /** Since the start, without stopping. */
+    read,
     stop() {
       clearInterval(timer);
-      poll();
-      let ticks = 0;
-      for (const [pid, t] of last) ticks += t - (first.get(pid) ?? 0);
-      const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-      return { cpuPercent: (100 * ticks) / TICKS_PER_SECOND / seconds, processes: last.size };
+      return read();
     },
   };
 }

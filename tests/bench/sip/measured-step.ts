@@ -14,25 +14,30 @@ import { startCwdCpuSampler } from './cwd-cpu.js';
 import { udpCounters } from './bench-gateway.js';
 
 export interface MeasuredStep extends LoadResult {
-  /** CPU of the system under test over the step, % of one core. */
+  /**
+   * CPU of the system under test while the load was offered (the step's first `loadSeconds`;
+   * the tail, where an overloaded run waits for its last calls, would dilute it), % of one core.
+   */
   targetCpuPercent: number;
+  /** Resident memory of the system under test, highest sample of the whole step. */
   targetRssMaxMb: number;
-  /** CPU of SIPp over the step, % of one core (SIPp's main loop is one thread). */
+  /** CPU of SIPp over the same window, % of one core (SIPp's main loop is one thread). */
   sippCpuPercent: number;
   retransmissions: number;
+  /** Wall time of the whole step. */
   seconds: number;
   /**
-   * The main threads of the target's processes (the gateway's event loop; Kamailio's workers):
-   * % of the step's wall time they ran, and % they were runnable but waiting for a CPU
-   * (/proc/PID/schedstat), summed over the processes (100 = one core's worth). A high wait
-   * means the machine, busy with other work, not the target, was the limit.
+   * The main threads of the target's processes (the gateway's event loop; Kamailio's workers),
+   * over the same window: % of the wall time they ran, and % they were runnable but waiting for
+   * a CPU (/proc/PID/schedstat), summed over the processes (100 = one core's worth). A high
+   * wait means the machine, busy with other work, not the target, was the limit.
    */
   mainThreads: { runPercent: number; waitPercent: number };
   /** 1-minute load average when the step started. */
   loadAverage: number;
   /**
    * Datagrams the kernel dropped in the namespace because a socket's receive buffer was full
-   * (/proc/net/snmp Udp RcvbufErrors): the target's or SIPp's, the namespace holds nothing else.
+   * (/proc/net/snmp Udp RcvbufErrors), whole step: the target's or SIPp's, the namespace holds nothing else.
    */
   udpRcvbufErrors: number;
 }
@@ -51,30 +56,46 @@ function schedstats(pids: number[]): Map<number, { run: number; wait: number }> 
   return out;
 }
 
-export async function measuredStep(o: { targetPid: number; netns: string; workDir: string; run: () => Promise<LoadResult> }): Promise<MeasuredStep> {
+export async function measuredStep(o: {
+  targetPid: number;
+  netns: string;
+  workDir: string;
+  /** How long the load is offered (SIPp's -m / -r): the window of the CPU figures. */
+  loadSeconds: number;
+  run: () => Promise<LoadResult>;
+}): Promise<MeasuredStep> {
   mkdirSync(o.workDir, { recursive: true });
-  const started = Date.now();
-  const target = startProcSampler({ rootPid: o.targetPid, intervalMs: 250 });
-  const sipp = startCwdCpuSampler(o.workDir);
   const udp0 = await udpCounters(o.netns);
   const loadAverage = loadavg()[0]!;
   const pids = processTree(o.targetPid);
+  const started = Date.now();
+  const target = startProcSampler({ rootPid: o.targetPid, intervalMs: 250 });
+  const sipp = startCwdCpuSampler(o.workDir);
   const sched0 = schedstats(pids);
+  let window: { sched: Map<number, { run: number; wait: number }>; sippCpu: number; atMs: number } | undefined;
+  const windowTimer = setTimeout(() => {
+    window = { sched: schedstats(pids), sippCpu: sipp.read().cpuPercent, atMs: Date.now() };
+  }, o.loadSeconds * 1000);
   const r = await o.run();
-  const sched1 = schedstats(pids);
-  const wallNs = (Date.now() - started) * 1e6;
+  clearTimeout(windowTimer);
+  window ??= { sched: schedstats(pids), sippCpu: sipp.read().cpuPercent, atMs: Date.now() };
   const udp1 = await udpCounters(o.netns);
   const t = target.stop();
-  const s = sipp.stop();
+  sipp.stop();
+  const inWindow = t.samples.filter((x) => x.atMs <= window!.atMs + 125);
+  const first = t.samples[0]!;
+  const last = inWindow[inWindow.length - 1] ?? first;
+  const windowSeconds = Math.max(0.001, (last.atMs - first.atMs) / 1000);
   return {
     ...r,
-    targetCpuPercent: t.cpuPercent,
+    // /proc/PID/stat counts in USER_HZ ticks, 100 per second on Linux.
+    targetCpuPercent: (100 * (last.cpuTicks - first.cpuTicks)) / 100 / windowSeconds,
     targetRssMaxMb: t.rssMb.max,
-    sippCpuPercent: s.cpuPercent,
+    sippCpuPercent: window.sippCpu,
     retransmissions: Number(r.sipp?.stats?.raw['Retransmissions(C)'] ?? NaN),
     seconds: (Date.now() - started) / 1000,
     udpRcvbufErrors: (udp1.RcvbufErrors ?? NaN) - (udp0.RcvbufErrors ?? NaN),
-    mainThreads: delta(sched0, sched1, wallNs),
+    mainThreads: delta(sched0, window.sched, (window.atMs - started) * 1e6),
     loadAverage,
   };
 }

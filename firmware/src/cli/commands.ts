@@ -3,6 +3,8 @@
  * both checked against this list (tests/unit/cli/contract-doc.test.ts).
  */
 import { FLEET_COMMANDS } from './fleet/index.js';
+import { FLEET_OTA_COMMANDS } from '../../../ota/cli/run-fleet-ota.js';
+import { OTA_COMMANDS } from '../../../ota/cli/run-ota.js';
 
 export interface CommandInfo {
   name: string;
@@ -31,6 +33,8 @@ export const COMMANDS: readonly CommandInfo[] = [
   },
   { name: 'config-schema', synopsis: 'pgw config-schema', summary: 'print the JSON Schema of the gateway file (docs/config.schema.json)' },
   ...FLEET_COMMANDS,
+  ...OTA_COMMANDS,
+  ...FLEET_OTA_COMMANDS,
 ];
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

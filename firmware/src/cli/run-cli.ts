@@ -11,6 +11,9 @@ import { cmdDevConfig } from './cmd-dev-config.js';
 import { cmdRun } from './cmd-run.js';
 import { COMMANDS, usageText } from './commands.js';
 import { runFleet } from './fleet/index.js';
+import { runFleetOta } from '../../../ota/cli/run-fleet-ota.js';
+import { runOta } from '../../../ota/cli/run-ota.js';
+import type { OtaCliIo } from '../../../ota/cli/io.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { usageError } from './usage-error.js';
@@ -34,8 +37,12 @@ async function dispatch(command: string, args: string[], ctx: CliContext): Promi
     case 'dev-config':
       return cmdDevConfig(args, ctx);
     case 'fleet':
-      // The central admin's commands (issue 3): talk to boxes through the cloud broker.
+      // The central admin's commands: config and status (issue 3) and updates (issue 4), through the cloud broker.
+      if (args[0] === 'ota') return runFleetOta(args.slice(1), otaIo(ctx));
       return runFleet(args, ctx);
+    case 'ota':
+      // Bundle tooling (issue 4): keygen, build, sign, verify, inspect.
+      return runOta(args, otaIo(ctx));
     case 'config-schema':
       if (args.length > 0) throw usageError('config-schema takes no arguments');
       ctx.out(configJsonSchemaText());
@@ -43,6 +50,22 @@ async function dispatch(command: string, args: string[], ctx: CliContext): Promi
     default:
       throw usageError(command.startsWith('-') ? `unknown option ${command}` : `unknown command ${command}`);
   }
+}
+
+function otaIo(ctx: CliContext): OtaCliIo {
+  return {
+    out: ctx.out,
+    err: ctx.err,
+    env: ctx.env,
+    isTTY: process.stdout.isTTY === true,
+    columns: process.stdout.columns,
+    interrupted: new Promise<void>((resolve) => {
+      const off = ctx.onSignal(['SIGINT'], () => {
+        off();
+        resolve();
+      });
+    }),
+  };
 }
 
 export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {

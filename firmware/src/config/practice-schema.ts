@@ -159,6 +159,9 @@ export const UplinkTlsSchema = z.strictObject({
 
 export const InterfaceRoleSchema = z.enum(['lan', 'hscn', 'wan']);
 
+/** How a trunk wants numbers written (uplinks/uk-numbers.ts formatForUplink). */
+export const NumberFormatSchema = z.enum(['e164', 'e164-no-plus', 'national']);
+
 export const CloudUplinkSchema = z.strictObject({
   mode: z
     .enum(['trunk', 'register'])
@@ -183,6 +186,10 @@ export const TrunkSchema = z.strictObject({
   authUsername: z.string().min(1).max(64).optional(),
   password: secret(),
   callerId: e164().optional().describe('Number presented on calls over this trunk.'),
+  numberFormat: NumberFormatSchema.default('e164').describe(
+    'How the carrier wants numbers in the Request-URI, To, From and P-Asserted-Identity: e164 (+441632960123), ' +
+      'e164-no-plus (441632960123) or national (01632960123; other countries 00…). Emergency numbers and short codes go as dialled.',
+  ),
   interface: InterfaceRoleSchema.default('wan'),
   tls: UplinkTlsSchema.optional(),
   registerExpires: z.number().int().min(60).default(600),
@@ -269,5 +276,6 @@ export type TrunkConfig = z.output<typeof TrunkSchema>;
 export type ProbeConfig = z.output<typeof ProbeSchema>;
 export type UplinkTlsConfig = z.output<typeof UplinkTlsSchema>;
 export type InterfaceRole = z.output<typeof InterfaceRoleSchema>;
+export type TrunkNumberFormat = z.output<typeof NumberFormatSchema>;
 export type InboundRoute = z.output<typeof InboundRouteSchema>;
 export type DialPlanConfig = z.output<typeof DialPlanSchema>;

@@ -44,8 +44,8 @@ export class TrunkUplink {
   readonly config: TrunkConfig;
   /** Where calls go (and probes): the proxy, else the registrar. */
   readonly callPeer: UplinkPeer;
-  /** How this trunk wants numbers; E.164 unless its carrier says otherwise. */
-  readonly numberFormat: NumberFormat = 'e164';
+  /** How this trunk wants numbers (`numberFormat`, default E.164). */
+  readonly numberFormat: NumberFormat;
   private registrarPeer: ResolvedPeer | undefined;
   private registration: Registration | undefined;
   private readonly log: Logger;
@@ -55,6 +55,7 @@ export class TrunkUplink {
   constructor(private readonly o: TrunkUplinkOptions) {
     this.name = o.config.name;
     this.config = o.config;
+    this.numberFormat = o.config.numberFormat;
     this.log = o.logger.child({ component: 'uplink', uplink: o.config.name });
     this.callPeer = new UplinkPeer({
       name: o.config.name,

@@ -80,6 +80,8 @@ export class Registration {
   private timer: TimerHandle | undefined;
   /** Bumped on stop(): answers to REGISTERs of an older generation are ignored. */
   private generation = 0;
+  /** A REGISTER is waiting for its final answer (one at a time: §10.2.4 CSeq order). */
+  private sending = false;
 
   constructor(options: RegistrationOptions) {
     this.o = options;
@@ -109,11 +111,28 @@ export class Registration {
     this.register();
   }
 
+  /**
+   * REGISTER now instead of at the refresh time or after the backoff: the
+   * registrar has just become reachable again and may have lost its bindings
+   * (an SBC that restarted). A bound registration stays `registered` while
+   * the refresh is in flight, so status does not flap; a retrying one starts
+   * its backoff afresh. Nothing happens while a REGISTER is already in
+   * flight (its answer is coming) or when idle.
+   */
+  refreshNow(): void {
+    if ((this.state !== 'registered' && this.state !== 'retrying') || this.sending) return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (this.state === 'retrying') this.failures = 0;
+    this.register();
+  }
+
   /** Unregister (Expires: 0) when bound or trying; resolves when done. */
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = undefined;
     this.generation++;
+    this.sending = false;
     if (this.state === 'idle' || this.state === 'unregistering') return;
     const wasBound = this.state === 'registered' || this.state === 'registering';
     if (!wasBound) {
@@ -154,8 +173,10 @@ export class Registration {
   private register(): void {
     if (this.state !== 'registering' && this.state !== 'registered') this.setState('registering');
     const generation = this.generation;
+    this.sending = true;
     void this.send(this.requestedExpires).then(({ response }) => {
       if (generation !== this.generation) return;
+      this.sending = false;
       this.onResponse(response);
     });
   }

@@ -35,7 +35,10 @@ fi
 
 cli="$REPO/dist/cli.js"
 if [ -f "$cli" ] && node "$cli" ota build --help >/dev/null 2>&1; then
-  args=(ota build --image "$ROOTFS" --out "$OUT" --version "$VERSION" --compatible "$COMPATIBLE")
+  args=(ota build --image "$ROOTFS" --out "$OUT" --version "$VERSION")
+  # One --board per compatible board (COMPATIBLE is comma-separated).
+  IFS=',' read -r -a boards <<<"$COMPATIBLE"
+  for b in "${boards[@]}"; do args+=(--board "$b"); done
   [ -n "${MIN_FROM:-}" ] && args+=(--min-from "$MIN_FROM")
   [ -n "${KEY:-}" ] && args+=(--key "$KEY")
   node "$cli" "${args[@]}"

@@ -12,14 +12,19 @@
  *   challenges with its credentials.
  *
  * Health is the probes' (and the HSCN interface's): the registrations follow
- * the link — when the cloud answers again after an outage, registrations
- * that were waiting out a backoff are retried at once, so they are fresh by
- * the time recoverAfterMs has passed and the gateway fails back.
+ * the link. When the cloud answers again after an outage (it may have lost
+ * its bindings: an SBC that restarted), every upstream registration is
+ * refreshed at once, and the gateway does not fail back to `normal` until
+ * each has been answered 2xx since (registrationsFresh()), or until
+ * failbackWaitMs after the cloud is `up` again, whichever comes first: a
+ * refused account must not keep the whole practice on the backup trunk.
+ * The same holds at start: `normal` waits for the first registrations.
+ * Usually the refresh is over long before recoverAfterMs has passed.
  */
 import type { CloudAccountConfig, CloudUplinkConfig } from '../config/practice-schema.js';
 import { Registration } from '../sip/ua/registration.js';
 import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { LinkStateSource } from './link-watcher.js';
 import { uriHostPort, type PeerDns } from './peer-address.js';
@@ -27,6 +32,9 @@ import type { HealthChange } from './uplink-health.js';
 import { UplinkPeer } from './uplink-peer.js';
 
 export const CLOUD_UPLINK_NAME = 'cloud';
+
+/** Register mode: how long failback waits, once the cloud is up, for registrations not yet refreshed. */
+export const FAILBACK_REGISTRATION_WAIT_MS = 10_000;
 
 export interface CloudExtension {
   number: string;
@@ -44,6 +52,10 @@ export interface CloudUplinkOptions {
   linkFor: (peerAddress: string) => LinkStateSource;
   onChange: () => void;
   onHealth: (change: HealthChange) => void;
+  /** Register mode: registrationsFresh() became true (every one refreshed, or the wait is over). */
+  onRegistrationsFresh?: (why: 'registrations-refreshed' | 'registration-wait-over') => void;
+  /** Default FAILBACK_REGISTRATION_WAIT_MS. */
+  failbackWaitMs?: number;
 }
 
 export class CloudUplink {
@@ -53,6 +65,9 @@ export class CloudUplink {
   private readonly registrations = new Map<string, Registration>();
   private readonly log: Logger;
   private running = false;
+  /** Register mode: extensions whose registration has not been answered 2xx since the cloud came back (or since start). */
+  private readonly awaiting = new Set<string>();
+  private waitTimer: TimerHandle | undefined;
 
   constructor(private readonly o: CloudUplinkOptions) {
     this.config = o.config;
@@ -67,10 +82,7 @@ export class CloudUplink {
       dns: o.dns,
       localDomain: o.localDomain,
       linkFor: o.linkFor,
-      onHealth: (c) => {
-        if (c.to === 'recovering' || c.to === 'up') this.retryRegistrationsNow();
-        o.onHealth(c);
-      },
+      onHealth: (c) => this.onPeerHealth(c),
     });
   }
 
@@ -93,6 +105,20 @@ export class CloudUplink {
     return { registered, total: this.registrations.size };
   }
 
+  /**
+   * May the gateway fail back to (or first go) `normal`? Always in trunk
+   * mode; in register mode once every upstream registration has been
+   * answered 2xx since the cloud came back, or the bounded wait is over.
+   */
+  registrationsFresh(): boolean {
+    return this.config.mode !== 'register' || this.awaiting.size === 0;
+  }
+
+  /** register mode: the extensions failback is still waiting for. */
+  registrationsAwaited(): string[] {
+    return [...this.awaiting];
+  }
+
   account(extension: string): CloudAccountConfig | undefined {
     return this.o.extensions.find((e) => e.number === extension)?.cloudAccount;
   }
@@ -106,6 +132,8 @@ export class CloudUplink {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.waitTimer?.cancel();
+    this.waitTimer = undefined;
     this.peer.stop();
     await Promise.all([...this.registrations.values()].map((r) => r.stop().catch(() => undefined)));
   }
@@ -137,17 +165,58 @@ export class CloudUplink {
       });
       r.on('failed', ({ status }) => this.log.warn({ extension: ext.number, status }, 'upstream registration failed'));
       r.on('state', () => this.o.onChange());
+      r.on('registered', () => this.refreshed(ext.number));
       this.registrations.set(ext.number, r);
+      this.awaiting.add(ext.number);
       r.start();
+    }
+    // The cloud may have answered before the registrations were made.
+    if (this.peer.health.state === 'up') this.startFailbackWait();
+  }
+
+  private onPeerHealth(c: HealthChange): void {
+    if (this.config.mode === 'register' && this.running) {
+      if (c.to === 'down') {
+        // Nothing to wait for while the cloud is away; the next recovery starts a new round.
+        this.waitTimer?.cancel();
+        this.waitTimer = undefined;
+      } else if (c.to === 'recovering' || (c.to === 'up' && c.from === 'down')) {
+        this.refreshAll();
+      }
+      if (c.to === 'up') this.startFailbackWait();
+    }
+    this.o.onHealth(c);
+  }
+
+  /** The cloud is back: every binding is sent again now, and failback waits for the answers. */
+  private refreshAll(): void {
+    if (this.registrations.size === 0) return;
+    this.log.info({ registrations: this.registrations.size }, 'the cloud answers again: refreshing the upstream registrations');
+    for (const [ext, r] of this.registrations) {
+      this.awaiting.add(ext);
+      r.refreshNow();
     }
   }
 
-  private retryRegistrationsNow(): void {
-    for (const r of this.registrations.values()) {
-      if (r.state !== 'retrying') continue;
-      void r.stop().then(() => {
-        if (this.running) r.start();
-      });
-    }
+  private refreshed(extension: string): void {
+    if (!this.awaiting.delete(extension) || this.awaiting.size > 0) return;
+    this.waitTimer?.cancel();
+    this.waitTimer = undefined;
+    this.log.info('upstream registrations refreshed');
+    this.o.onRegistrationsFresh?.('registrations-refreshed');
+  }
+
+  /** The cloud is up: wait at most failbackWaitMs more for the registrations still awaited. */
+  private startFailbackWait(): void {
+    if (this.awaiting.size === 0 || this.waitTimer) return;
+    const ms = this.o.failbackWaitMs ?? FAILBACK_REGISTRATION_WAIT_MS;
+    this.log.info({ awaiting: this.awaiting.size, waitMs: ms }, 'the cloud is up; failing back once the upstream registrations are refreshed');
+    this.waitTimer = this.o.clock.setTimer(ms, () => {
+      this.waitTimer = undefined;
+      if (!this.running || this.awaiting.size === 0) return;
+      this.log.warn({ notRefreshed: [...this.awaiting], waitedMs: ms }, 'failing back without every upstream registration refreshed');
+      this.awaiting.clear();
+      this.o.onRegistrationsFresh?.('registration-wait-over');
+    });
   }
 }

@@ -7,7 +7,15 @@
  *        ┌────────┐ ─────────────────────────────────────────► ┌───────────────┐
  *  ────► │ normal │                                            │ survivability │
  *        └────────┘ ◄───────────────────────────────────────── └───────────────┘
- *                 cloud up again (answered for recoverAfterMs)
+ *                 cloud up again (answered for recoverAfterMs; register mode:
+ *                 and the upstream registrations refreshed, or a bounded wait)
+ *
+ * Two things besides the cloud's health can hold the mode in
+ * `survivability` (follow()'s `holdNormal`): in register mode, the upstream
+ * registrations not yet refreshed after the cloud came back (so the
+ * platform can reach the desks again before the box fails back; bounded by
+ * the cloud uplink), and a `cmd/failover-test` simulating HSCN down (the
+ * manager then hands follow() a `down` cloud for the test's seconds).
  *
  * The hysteresis is in the cloud's health machine (uplink-health.ts): the
  * mode follows only `up`/`suspect` (normal) versus `down`/`recovering`
@@ -31,11 +39,19 @@ export const MODE_TRANSITIONS: Readonly<Record<GatewayMode, readonly GatewayMode
   survivability: ['normal'],
 };
 
+/**
+ * Why the mode moved: what moved the cloud's health (probes-lost, link-down,
+ * recovered, first-answer…), or `registrations-refreshed` /
+ * `registration-wait-over` (register mode: failback waited for the upstream
+ * registrations), or `failover-test` / `failover-test-over` (a simulated
+ * HSCN outage began or ended).
+ */
+export type ModeReason = HealthReason | 'registrations-refreshed' | 'registration-wait-over' | 'failover-test' | 'failover-test-over';
+
 export interface ModeChange {
   mode: GatewayMode;
   previous: GatewayMode;
-  /** What moved the cloud: probes-lost, link-down, recovered, first-answer… */
-  reason: HealthReason;
+  reason: ModeReason;
   /** Wall-clock ms. */
   at: number;
 }
@@ -57,10 +73,15 @@ export class FailoverMachine {
     return this.current;
   }
 
-  /** Follows the cloud's health; returns the change when the mode moved. */
-  follow(cloud: HealthState | undefined, reason: HealthReason, at: number): ModeChange | undefined {
+  /**
+   * Follows the cloud's health; returns the change when the mode moved.
+   * `holdNormal`: stay in survivability even though the cloud is healthy
+   * (never forces a move out of normal).
+   */
+  follow(cloud: HealthState | undefined, reason: ModeReason, at: number, holdNormal = false): ModeChange | undefined {
     const to = modeFor(cloud);
     if (to === this.current) return undefined;
+    if (to === 'normal' && holdNormal) return undefined;
     const previous = this.current;
     this.transition(to);
     return { mode: to, previous, reason, at };

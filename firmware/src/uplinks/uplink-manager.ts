@@ -25,17 +25,20 @@ import type { SipRequest } from '../sip/message/types.js';
 import type { Endpoint } from '../sip/transport/api.js';
 import { TypedEvents } from '../sip/ua/typed-events.js';
 import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { CloudUplink } from './cloud-uplink.js';
-import { FailoverMachine, type GatewayMode, type ModeChange } from './failover.js';
+import { FailoverMachine, type GatewayMode, type ModeChange, type ModeReason } from './failover.js';
 import { routeInbound } from './inbound-routing.js';
 import type { LinkStateSource } from './link-watcher.js';
 import { outboundOrder, type UplinkStanding } from './outbound-order.js';
 import type { PeerDns } from './peer-address.js';
+import { FailoverTest, type FailoverTestTarget, type FailoverTestUplink } from './failover-test.js';
+import type { ProbeOutcome } from './options-prober.js';
 import { TrunkUplink } from './trunk-uplink.js';
+import type { UplinkPeer } from './uplink-peer.js';
 import { canonicalDid, type DialPlanRules } from './uk-numbers.js';
-import type { HealthChange, HealthReason, HealthState } from './uplink-health.js';
+import type { HealthChange, HealthState } from './uplink-health.js';
 import { EMERGENCY_NO_PROGRESS_MS, EMERGENCY_RING_SECONDS, EXTERNAL_RING_SECONDS, cloudTarget, trunkTarget } from './uplink-targets.js';
 
 export type UplinkState = 'up' | 'standby' | 'registering' | 'down';
@@ -77,9 +80,11 @@ export interface UplinkManagerOptions {
   dns: PeerDns;
   /** The watch of the interface with this role, or (unnamed) the one facing this address. */
   linkFor: (role: InterfaceRole, peerAddress: string) => LinkStateSource;
+  /** Register mode: the bound on failback's wait for upstream registrations (default 10 s). */
+  failbackWaitMs?: number;
 }
 
-export class UplinkManager implements ExternalRoutes {
+export class UplinkManager implements ExternalRoutes, FailoverTestTarget {
   private cloudUplink: CloudUplink | undefined;
   private trunkUplinks: TrunkUplink[] = [];
   private practice: Practice | null;
@@ -90,6 +95,10 @@ export class UplinkManager implements ExternalRoutes {
   private dids: ReadonlyMap<string, string> = new Map();
   private readonly lastStates = new Map<string, UplinkState>();
   private started = false;
+  /** A failover test's simulated HSCN outage: survivability until `until` (wall clock). */
+  private simulation: { until: number; timer: TimerHandle } | undefined;
+  /** `cmd/failover-test`: the cloud sync's FailoverTester port (gateway.ts passes it to createCloudSync). */
+  readonly failoverTest: FailoverTest;
 
   constructor(private readonly o: UplinkManagerOptions) {
     this.log = o.logger.child({ component: 'uplinks' });
@@ -100,6 +109,7 @@ export class UplinkManager implements ExternalRoutes {
     this.cloudUplink = this.makeCloud(o.practice);
     this.trunkUplinks = (o.practice?.uplinks?.trunks ?? []).map((t) => this.makeTrunk(t));
     for (const v of this.views()) this.lastStates.set(v.name, v.state);
+    this.failoverTest = new FailoverTest(this, o.clock);
   }
 
   get cloud(): CloudUplink | undefined {
@@ -190,6 +200,10 @@ export class UplinkManager implements ExternalRoutes {
       onHealth: (c) => {
         if (this.cloudUplink === made) this.onCloudHealth(c);
       },
+      onRegistrationsFresh: (why) => {
+        if (this.cloudUplink === made) this.followCloud(why);
+      },
+      ...(o.failbackWaitMs !== undefined ? { failbackWaitMs: o.failbackWaitMs } : {}),
     });
     return made;
   }
@@ -230,6 +244,8 @@ export class UplinkManager implements ExternalRoutes {
   /** Stop probing and unregister, within `deadlineMs`. */
   async stop(deadlineMs = 2_000): Promise<void> {
     this.started = false;
+    this.simulation?.timer.cancel();
+    this.simulation = undefined;
     const all = Promise.all([this.cloud?.stop(), ...this.trunks.map((t) => t.stop())]);
     await Promise.race([all, new Promise((r) => this.o.clock.setTimer(deadlineMs, () => r(undefined)))]);
   }
@@ -303,15 +319,71 @@ export class UplinkManager implements ExternalRoutes {
     return out;
   }
 
+  // ─────────────────────────── failover test ───────────────────────────
+
+  /** Force survivability for `seconds` (a failover test), then follow the cloud's health again. */
+  simulateHscnDown(seconds: number): void {
+    this.simulation?.timer.cancel();
+    const ms = seconds * 1000;
+    const timer = this.o.clock.setTimer(ms, () => {
+      if (this.simulation?.timer !== timer) return;
+      this.simulation = undefined;
+      this.log.info('failover test over: the mode follows the cloud again');
+      this.followCloud('failover-test-over');
+    });
+    this.simulation = { until: this.o.clock.now() + ms, timer };
+    this.log.warn({ seconds }, `failover test: HSCN simulated down for ${seconds} s`);
+    this.followCloud('failover-test');
+  }
+
+  simulationUntil(): number | undefined {
+    return this.simulation?.until;
+  }
+
+  /** Which uplink a new external call would go to now, and a 999 call's order. */
+  wouldCarry(): { external: string | null; emergency: string[] } {
+    return { external: this.externalCarrier() ?? null, emergency: outboundOrder('emergency', this.mode, this.standings()) };
+  }
+
+  /** One OPTIONS to every uplink now (not fed to their health), with each one's state. */
+  async probeAll(): Promise<Array<Omit<FailoverTestUplink, 'probe'> & { outcome: ProbeOutcome }>> {
+    const peers: Array<{ peer: UplinkPeer; base: Omit<FailoverTestUplink, 'probe' | 'state'> }> = [];
+    const cloud = this.cloud;
+    if (cloud) {
+      const counts = cloud.registrationCounts();
+      peers.push({
+        peer: cloud.peer,
+        base: { name: cloud.name, kind: 'cloud', health: cloud.peer.health.state, peer: endpointOf(cloud.peer), registration: cloud.mode === 'register' ? counts : null },
+      });
+    }
+    for (const t of this.trunks) {
+      peers.push({
+        peer: t.callPeer,
+        base: { name: t.name, kind: 'trunk', health: t.callPeer.health.state, peer: endpointOf(t.callPeer), registration: t.registrationState },
+      });
+    }
+    const outcomes = await Promise.all(peers.map(({ peer }) => peer.probeOnce()));
+    // States as they are once the probes are back (the probes themselves move nothing).
+    const states = new Map(this.views().map((v) => [v.name, v.state]));
+    return peers.map(({ base }, i) => ({ ...base, state: states.get(base.name) ?? 'down', outcome: outcomes[i]! }));
+  }
+
   // ─────────────────────────── health and mode ───────────────────────────
 
   private onCloudHealth(c: HealthChange): void {
     this.followCloud(c.reason);
   }
 
-  /** The mode follows the current cloud uplink's health (none: normal). */
-  private followCloud(reason: HealthReason): void {
-    const change = this.failover.follow(this.cloudUplink?.peer.health.state, reason, this.o.clock.now());
+  /**
+   * The mode follows the current cloud uplink's health (none: normal), but
+   * stays in survivability while a failover test simulates HSCN down, and
+   * (register mode) until the upstream registrations are refreshed.
+   */
+  private followCloud(reason: ModeReason): void {
+    const cloud = this.cloudUplink;
+    const health = cloud && this.simulation ? 'down' : cloud?.peer.health.state;
+    const hold = cloud !== undefined && !cloud.registrationsFresh();
+    const change = this.failover.follow(health, reason, this.o.clock.now(), hold);
     if (change) {
       const line = { mode: change.mode, previous: change.previous, reason: change.reason };
       if (change.mode === 'survivability') this.log.warn(line, `mode ${change.mode}: the cloud is unreachable (${change.reason}); external calls go over the backup trunks`);
@@ -412,4 +484,9 @@ export class UplinkManager implements ExternalRoutes {
     if (trunk) return routeInbound(request, { uplink: trunk.name, kind: 'trunk', dids: this.dids, countryCode });
     return null;
   }
+}
+
+function endpointOf(peer: UplinkPeer): string | null {
+  const e = peer.resolved?.endpoint;
+  return e ? `${e.protocol}:${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}` : null;
 }

@@ -13,7 +13,7 @@ import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { LinkStateSource } from './link-watcher.js';
-import { OptionsProber, type ProbeOutcome } from './options-prober.js';
+import { OptionsProber, isProbeAnswer, type ProbeOutcome } from './options-prober.js';
 import { resolvePeer, uriHostPort, type PeerDns, type ResolvedPeer } from './peer-address.js';
 import { UplinkHealth, type HealthChange } from './uplink-health.js';
 
@@ -131,6 +131,24 @@ export class UplinkPeer {
         // Do not wait out the interval to start proving the link again.
         this.prober.probeNow();
       }
+    });
+  }
+
+  /**
+   * One OPTIONS now, outside the schedule, for a failover test: answered or
+   * lost within the probe timeout like any probe, with its round trip; not
+   * fed to the health machine (a test must not move the uplink's state).
+   */
+  probeOnce(): Promise<ProbeOutcome> {
+    const clock = this.o.clock;
+    const started = clock.monotonic();
+    return new Promise((resolve) => {
+      const timer = clock.setTimer(this.o.probe.timeoutMs ?? this.o.probe.intervalMs, () => resolve({ ok: false, status: 'timeout' }));
+      const settle = (status: number): void => {
+        timer.cancel();
+        resolve(isProbeAnswer(status) ? { ok: true, status, rttMs: clock.monotonic() - started } : { ok: false, status });
+      };
+      this.sendProbe().then(settle, () => settle(503));
     });
   }
 

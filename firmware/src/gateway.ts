@@ -3,15 +3,16 @@
  * by constructor injection. Nothing starts as a side effect of an import.
  *
  * Start order: config (file, then the store's last applied practice, the
- * newer wins) → SIP stack → media relay → UA core → registrar, uplinks and
- * PBX → admin API. Stop order is the reverse, with the PBX first refusing new
- * calls so a SIGTERM never cuts a call silently: calls up get a BYE.
+ * newer wins) → OTA agent (with device.cloud; early, so a trial start is
+ * counted even if the rest fails) → SIP stack → media relay → UA core →
+ * registrar, uplinks and PBX → admin API → cloud sync. Stop order is the
+ * reverse, with the PBX first refusing new calls so a SIGTERM never cuts a
+ * call silently: calls up get a BYE.
  */
 import { loadGatewayFile } from './config/load.js';
 import type { Device, Practice } from './config/index.js';
 import { createAdminServer, type AdminServer } from './admin/server.js';
 import type { CallView, GatewayStatus, RegistrationView, StatusProvider } from './admin/status-provider.js';
-import { firmwareVersion } from './cli/version.js';
 import { MediaRelay, type MediaLeg } from './media/relay/index.js';
 import { RtpPortPool } from './media/rtp/port-pool.js';
 import { startSipStack, type SipStack } from './sip/transaction/sip-stack.js';
@@ -27,6 +28,7 @@ import { Registrar } from './pbx/registrar.js';
 import { createCloudSync, lastKnownGoodFromPracticeStore, type CloudSync } from './sync/index.js';
 import { callEventFor, callRecordFor } from './wiring/call-reporting.js';
 import { LivePractice } from './wiring/live-practice.js';
+import { startGatewayOta, type GatewayOta } from './wiring/ota-agent.js';
 import type { PracticeApplier } from './sync/ports.js';
 import {
   AlwaysUpLink,
@@ -69,10 +71,13 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const store = new PracticeStore({ dataDir: options.dataDir, logger: options.logger, clock });
   const practice = await choosePractice(store, file.practice, log);
 
-  const listen = (practice?.sip.listen ?? EMPTY_SIP.listen).map((l) => ({ protocol: l.transport, host: l.host, port: l.port }));
-  const sip: SipStack = await startSipStack({ listen, logger: options.logger, clock });
-  const cleanups: Array<() => Promise<void>> = [() => sip.close()];
+  // The update agent (issue 4) first: its trial loop guard counts this start. Only with a cloud.
+  const ota: GatewayOta = await startGatewayOta({ device, dataDir: options.dataDir, siteTimezone: practice?.site.timezone, clock, logger: options.logger });
+  const cleanups: Array<() => Promise<void>> = [() => ota.stop()];
   try {
+    const listen = (practice?.sip.listen ?? EMPTY_SIP.listen).map((l) => ({ protocol: l.transport, host: l.host, port: l.port }));
+    const sip: SipStack = await startSipStack({ listen, logger: options.logger, clock });
+    cleanups.unshift(() => sip.close());
     const pool = new RtpPortPool({ min: practice?.sip.rtp.portMin ?? 16384, max: practice?.sip.rtp.portMax ?? 32767, logger: options.logger });
     const relay = new MediaRelay({ clock, logger: options.logger, pool, deadAfterMs: (practice?.calls.deadMediaSeconds ?? 30) * 1000 });
     cleanups.unshift(() => relay.close());
@@ -126,6 +131,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       outsideLinePrefix: () => live.practice?.dialPlan.outsideLinePrefix,
     });
     ua.delegate = pbx;
+    ota.bindPbx(pbx);
     // Not awaited: a slow DNS answer for an uplink must not hold up the phones' registrar.
     void uplinks.start().catch((err: unknown) => log.error({ err }, 'uplinks failed to start'));
     cleanups.unshift(() => uplinks.stop());
@@ -139,7 +145,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       },
     };
 
-    const firmware = { version: firmwareVersion(), slot: process.env.PGW_SLOT ?? 'a' };
+    // The booted slot as the slot backend tells it, and the version it runs.
+    const firmware = ota.firmware;
     const startedAt = clock.now();
     const status: StatusProvider = {
       status: (): GatewayStatus => statusOf({ practice: live.practice, device, firmware, location, pbx, uplinks, startedAt, clock }),
@@ -152,6 +159,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     };
     const admin: AdminServer = await createAdminServer({ listen: device.admin.listen, status, logger: options.logger });
     cleanups.unshift(() => admin.close());
+    let cloudConnected = (): boolean => false;
+    ota.bindHealth({ sip: sip.transport.listening(), adminUrl: admin.url(), cloudConnected: () => cloudConnected() });
 
     // Cloud sync (issue 3): only when the device has a cloud; it never waits for the broker.
     let sync: CloudSync | null = null;
@@ -163,6 +172,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
         applier,
         lastKnownGood: lastKnownGoodFromPracticeStore(store),
         status,
+        failover: uplinks.failoverTest,
         clock,
         logger: options.logger,
       });
@@ -178,6 +188,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
         s.statusChanged();
       });
       uplinks.on('uplink', () => s.statusChanged());
+      ota.bindConnection(s.connection);
+      cloudConnected = () => s.connection.connected;
       await s.start();
       cleanups.unshift(() => s.stop());
     }
@@ -203,6 +215,10 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       },
       stop: () => {
         stopped ??= (async () => {
+          // The update agent first, so it never acts on the calls ending below (an install, a reboot);
+          // and no OTA hold released while stopping may make the PBX take calls again.
+          ota.closeCallGuard();
+          await ota.stop().catch((err: unknown) => log.warn({ err }, 'the OTA agent did not stop cleanly'));
           pbx.stopAcceptingCalls();
           const calls = pbx.activeCalls().length;
           if (calls > 0) {

@@ -13,5 +13,10 @@ export function checkDevice(d: Device, prefix = 'device'): ConfigProblem[] {
     if (mqtt.reconnect.minMs > mqtt.reconnect.maxMs)
       problems.push({ path: `${prefix}.cloud.mqtt.reconnect.minMs`, message: `must not exceed maxMs (${mqtt.reconnect.maxMs})` });
   }
+  const ota = d.ota;
+  if (ota && ota.trialTimeoutSeconds <= ota.soakSeconds)
+    problems.push({ path: `${prefix}.ota.trialTimeoutSeconds`, message: `must exceed soakSeconds (${ota.soakSeconds})` });
+  if (ota && ota.board === 'simulated' && ota.slots === 'board')
+    problems.push({ path: `${prefix}.ota.slots`, message: 'the simulated board needs file slots: file-image or file-dir' });
   return problems;
 }

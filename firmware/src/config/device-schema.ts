@@ -1,7 +1,8 @@
 /**
  * The device part of the gateway file (CONTRACT.md): set at commissioning,
  * never pushed by the cloud. Identity, the network role of each interface,
- * where the cloud broker is (issue 3) and where the local admin API listens.
+ * where the cloud broker is (issue 3), where the local admin API listens and
+ * how the update agent trusts and installs bundles (issue 4).
  */
 import { z } from 'zod';
 import { absolutePath, hostPort, positiveInt, secret } from './primitives.js';
@@ -55,6 +56,43 @@ export const CloudSchema = z.strictObject({
   telemetryIntervalSeconds: positiveInt().default(60),
 });
 
+/** Where bundles' signing keys are baked into the image (docs/OTA.md, Keys). */
+export const DEFAULT_OTA_KEY_DIR = '/etc/pgw/ota-keys';
+
+export const OtaSchema = z
+  .strictObject({
+    trustedKeys: z
+      .array(absolutePath())
+      .min(1)
+      .default([DEFAULT_OTA_KEY_DIR])
+      .describe('Public keys that may sign update bundles: files, or directories of *.pub and *.pem.'),
+    slots: z
+      .enum(['board', 'file-image', 'file-dir'])
+      .default('board')
+      .describe(
+        "Boot slots: the board profile's backend, or `file` slots under the data directory (DATA/slots-sim) as image files (`file-image`) or directories (`file-dir`), for development and tests.",
+      ),
+    board: z
+      .enum(['linux', 'simulated'])
+      .default('linux')
+      .describe(
+        '`linux`: reboot through systemd, boot id from the kernel. `simulated` (file slots only, development and tests): a reboot is recorded and the process is stopped as systemd would (SIGTERM) after simulatedRebootSeconds; the next start plays the boot loader.',
+      ),
+    simulatedRebootSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(60)
+      .default(2)
+      .describe('With board `simulated`: seconds from the reboot request to the SIGTERM, like a real shutdown reaching the gateway.'),
+    soakSeconds: positiveInt().default(300).describe('A new slot on trial is committed after being healthy this long without a break.'),
+    trialTimeoutSeconds: positiveInt().default(1200).describe('A trial not healthy for the soak time within this long rolls back.'),
+    rebootHoldSeconds: positiveInt()
+      .default(120)
+      .describe('At most this long, new calls are refused (503) around the reboot into an update; ended early when the reboot does not happen.'),
+  })
+  .describe('The update agent (docs/OTA.md). It runs only with `cloud`: its targets come over MQTT.');
+
 /** The board with no front panel, modem or PoE control that every x86 box and VM is. */
 export const GENERIC_BOARD = 'generic';
 
@@ -72,6 +110,7 @@ export const DeviceSchema = z.strictObject({
   interfaces: InterfacesSchema.optional(),
   admin: AdminSchema.prefault({}),
   cloud: CloudSchema.optional().describe('Absent: standalone, no cloud sync.'),
+  ota: OtaSchema.optional().describe('Absent: every default (the agent still runs when `cloud` is set).'),
 });
 
 export type Device = z.output<typeof DeviceSchema>;
@@ -80,3 +119,9 @@ export type InterfacesConfig = z.output<typeof InterfacesSchema>;
 export type AdminConfig = z.output<typeof AdminSchema>;
 export type CloudConfig = z.output<typeof CloudSchema>;
 export type MqttConfig = z.output<typeof MqttSchema>;
+export type OtaConfig = z.output<typeof OtaSchema>;
+
+/** `device.ota` with its defaults filled in, present or not. */
+export function otaConfigOf(device: Device): OtaConfig {
+  return device.ota ?? OtaSchema.parse({});
+}

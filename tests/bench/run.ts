@@ -73,11 +73,18 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+/** HEAD, and which top-level folders had uncommitted changes (what was measured may include them). */
 function gitRevision(): string {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${rev} + uncommitted changes` : rev;
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ROOT, encoding: 'utf8' });
+    const dirs = new Set(
+      status
+        .split('\n')
+        .filter((l) => l.length > 3)
+        .map((l) => l.slice(3).split(' -> ').pop()!.split('/')[0]!),
+    );
+    return dirs.size > 0 ? `${rev} (with uncommitted changes in ${[...dirs].sort().join(', ')})` : rev;
   } catch {
     return 'unknown';
   }

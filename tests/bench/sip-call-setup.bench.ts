@@ -139,6 +139,11 @@ const bench: Bench = {
           'Per call the gateway exchanges about 10 SIP messages with the caller (two INVITEs because of the challenge) and 7 with the callee, binds and closes ' +
             '4 UDP sockets (RTP and RTCP of each leg) and writes a few log lines, all on one event loop: the same loop that serves the registrar.',
         );
+        const peak = Math.max(...search.steps.map((x) => x.targetRssMaxMb));
+        notes.push(
+          `Resident memory is the highest sample of each step: V8 keeps the heap it grew to in earlier steps (up to ${fmt(peak, 0)} MB in this run, overloaded steps included), ` +
+            'so a figure after an overload step says more about the past than about that rate; most of it is garbage (sip-register\'s notes).',
+        );
         return {
           figures: [
             { label: `call setups per second (< 0.1 % failures, ${HOLD_MS / 1000} s calls)`, value: Math.round(rate), unit: '/s', target: `>= ${TARGET}`, met: rate >= TARGET },

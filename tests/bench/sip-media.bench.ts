@@ -19,7 +19,7 @@ import { fmt, type Bench, type BenchResult } from './bench-api.js';
 import { startBenchGateway, SIP_HOST, type BenchGateway } from './sip/bench-gateway.js';
 import { startRtpProbe, type ProbeWindow, type RtpProbe } from './sip/rtp-probe-client.js';
 
-const LEVELS = [50, 100, 200, 300, 400, 500, 600];
+const LEVELS = [50, 100, 200, 300, 400, 500, 600, 800];
 const MAX_CALLS = LEVELS[LEVELS.length - 1]!;
 const WINDOW_SECONDS = 10;
 const SETTLE_SECONDS = 3;
@@ -322,10 +322,7 @@ const bench: Bench = {
           label: `concurrent anchored G.711 calls with RTP both ways, no loss and p99 added delay < ${TARGET_P99_MS} ms`,
           value: bestCalls, unit: 'calls', target: `>= ${TARGET_CALLS}`, met: bestCalls >= TARGET_CALLS,
         },
-        {
-          label: 'concurrent anchored G.711 calls with RTP both ways and no loss, whatever the delay',
-          value: bestLossFree?.level ?? 0, unit: 'calls', target: `>= ${TARGET_CALLS} (with the delay)`, met: (bestLossFree?.level ?? 0) >= TARGET_CALLS && bestLossFree?.delayOk === true,
-        },
+        { label: 'concurrent anchored G.711 calls with RTP both ways and no loss, whatever the delay', value: bestLossFree?.level ?? 0, unit: 'calls' },
         { label: 'at the highest loss-free level: RTP packets per second into the gateway (as many go out)', value: bestLossFree ? Math.round(bestLossFree.rtpInPerSecond) : '-', unit: '/s' },
         {
           label: 'at the highest loss-free level: added forwarding delay p50 / p99 (through the gateway minus the direct path median)',
@@ -357,7 +354,7 @@ const bench: Bench = {
           'the sequence-number gaps of what arrived, and the kernel\'s receive-buffer drops at the gateway\'s SIP and RTP sockets (/proc/net/udp in the namespace). ' +
           'A level also fails if the load generator did not deliver >= 95 % of the expected packets (then the level was not really offered).',
         `Delay, measured directly: one extra call whose two media ends are sockets of a probe process (tests/bench/sip/rtp-probe.ts, in the namespace) sends a timestamped PCMU packet every 20 ms into leg A and leg B; ` +
-          'the gateway relays them out of the other leg to the probe, which takes the time from send to receive on CLOCK_MONOTONIC. The same packets also go over a direct loopback path (no gateway) at the same instants. ' +
+          'the gateway relays them out of the other leg to the probe, which takes the time from send to receive on CLOCK_MONOTONIC (a packet not back within 2 s counts as lost). The same packets also go over a direct loopback path (no gateway) at the same instants. ' +
           'Added delay = through-gateway time minus the direct path\'s median (so the gateway is charged with its own tail, and with the tail of its wait for a CPU). A level passes when the probe lost nothing and the added p99 is under 2 ms. ' +
           'For comparison the probe also times a path through tests/bench/sip/udp-relay.ts, the smallest relay Node can be, in a process of its own: what any user-space relay costs on this machine at that moment.',
         'The gateway as built (dist/cli.js, log level info) alone in a namespace with only lo; RTP pool 20000-29999. CPU and memory of the gateway from /proc over each window; "waiting" = its threads runnable but not running (/proc/PID/schedstat).',

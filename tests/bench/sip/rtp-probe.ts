@@ -27,7 +27,7 @@
  *
  * Control: line commands on stdin, JSON answers on stdout.
  *   window  → the statistics of the packets sent since the previous `window`
- *             (up to 300 ms ago, so late packets have time to arrive), then
+ *             (up to 2 s ago, so late packets have time to arrive), then
  *             a new window starts
  *   quit    → exits
  */
@@ -57,8 +57,12 @@ const D_PORT = Number(values['direct-port'] ?? A_PORT + 4);
 /** Where the reference relay listens (it sends to D_PORT + 6); none when absent. */
 const REF_PORT = values['ref-port'] === undefined ? undefined : Number(values['ref-port']);
 const INTERVAL_MS = Number(values['interval-ms']);
-/** Packets still missing this long after they were sent count as lost. */
-const LATE_MS = 300;
+/**
+ * Packets still missing this long after they were sent count as lost (for a
+ * call they are: no jitter buffer waits 2 s). Also how far behind "now" a
+ * window ends, so every packet in it had this long to arrive.
+ */
+const LATE_MS = 2000;
 const PAYLOAD = 160; // 20 ms of PCMU
 
 type Path = 'a-to-b' | 'b-to-a' | 'direct' | 'reference';

@@ -43,6 +43,19 @@ export interface SendOptions {
 }
 
 /**
+ * Client-side TLS for the connections this box opens to one peer (an uplink
+ * with its own CA or client certificate), taking precedence over the
+ * layer's own TlsSettings for those connections.
+ */
+export interface ClientTlsSettings {
+  /** CAs to verify this peer with, instead of the layer's `ca` (or Node's bundled roots). */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Our client certificate and key for this peer, instead of the listener's; both or neither. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
+
+/**
  * RFC 3261 §18.1.1: a request within 200 bytes of the path MTU (1500 when
  * unknown) must go over a congestion-controlled transport: requests larger
  * than this many bytes that would go over UDP go over TCP when TCP is listening.
@@ -97,4 +110,9 @@ export interface TransportLayer {
   resolveLocal?(remote: Endpoint): Promise<Endpoint>;
   /** Called when a stream connection closes (a registered flow is gone, RFC 5626 §5.2). */
   onConnectionClosed?(handler: (info: ConnectionInfo) => void): () => void;
+  /**
+   * TLS: the client settings for connections opened to this peer address and
+   * port from now on (a connection already open is kept); undefined removes them.
+   */
+  setClientTls?(peer: { address: string; port: number }, settings: ClientTlsSettings | undefined): void;
 }

@@ -19,8 +19,9 @@ import { isIP } from 'node:net';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { PgwError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import type { Endpoint } from './api.js';
+import type { ClientTlsSettings, Endpoint } from './api.js';
 import { canonicalAddress } from './local-address.js';
+import { checkSipServerIdentity } from './sip-server-identity.js';
 import { StreamConnection } from './stream-connection.js';
 import type { StreamConnectionHooks } from './stream-connection.js';
 import type { StreamFramerOptions } from './stream-framer.js';
@@ -144,8 +145,12 @@ export class StreamTransport {
     if (this.byRemote.get(k) !== conn) this.byRemote.set(k, conn);
   }
 
-  /** An open connection to destination: the one asked for, an existing one, or a new one. */
-  async connectionFor(destination: Endpoint, options: { connectionId?: string; tlsServerName?: string }): Promise<StreamConnection> {
+  /**
+   * An open connection to destination: the one asked for, an existing one, or
+   * a new one (TLS: checked against tlsServerName, with clientTls over the
+   * transport's own settings).
+   */
+  async connectionFor(destination: Endpoint, options: { connectionId?: string; tlsServerName?: string; clientTls?: ClientTlsSettings }): Promise<StreamConnection> {
     if (this.closed) throw new PgwError('PGW_E_SIP_TRANSPORT', `${this.protocol} transport closed`);
     if (options.connectionId) {
       const c = this.get(options.connectionId);
@@ -156,7 +161,7 @@ export class StreamTransport {
     const k = key(destination.address, destination.port);
     let p = this.pending.get(k);
     if (!p) {
-      p = this.open(destination, options.tlsServerName).finally(() => this.pending.delete(k));
+      p = this.open(destination, options.tlsServerName, options.clientTls).finally(() => this.pending.delete(k));
       this.pending.set(k, p);
     }
     return p;
@@ -183,7 +188,7 @@ export class StreamTransport {
     this.remember(conn);
   }
 
-  private open(destination: Endpoint, tlsServerName?: string): Promise<StreamConnection> {
+  private open(destination: Endpoint, tlsServerName?: string, clientTls?: ClientTlsSettings): Promise<StreamConnection> {
     const { protocol, tls, clock, connectTimeoutMs } = this.options;
     let socket: Socket;
     if (protocol === 'tls') {
@@ -191,14 +196,20 @@ export class StreamTransport {
         host: destination.address,
         port: destination.port,
         rejectUnauthorized: tls?.rejectUnauthorized ?? true,
+        // RFC 5922 §7: the peer's certificate must name the server name (SIP URI or DNS SANs).
+        checkServerIdentity: checkSipServerIdentity,
       };
-      // SNI carries names only (RFC 6066 §3), never an address literal.
+      // SNI carries names only (RFC 6066 §3), never an address literal; the
+      // identity check uses the same name, or the address (IP SANs).
       const name = tlsServerName ?? destination.address;
       if (isIP(name) === 0) opts.servername = name;
-      if (tls?.ca) opts.ca = tls.ca;
-      if (tls?.cert && tls.key) {
-        opts.cert = tls.cert;
-        opts.key = tls.key;
+      const ca = clientTls?.ca ?? tls?.ca;
+      if (ca) opts.ca = ca;
+      // A peer's own client certificate (an uplink's) wins over the listener's.
+      const pair = clientTls?.cert && clientTls.key ? clientTls : tls;
+      if (pair?.cert && pair.key) {
+        opts.cert = pair.cert;
+        opts.key = pair.key;
       }
       socket = tlsConnect(opts);
     } else {

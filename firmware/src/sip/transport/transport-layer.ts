@@ -24,9 +24,9 @@ import { generateTag, parseMessage, reasonPhrase, serializeMessage } from '../me
 import type { ParseFailure } from '../message/index.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
 import { UDP_SIZE_THRESHOLD } from './api.js';
-import type { ConnectionInfo, Endpoint, InboundMessage, SendOptions, TransportLayer, TransportProtocol } from './api.js';
+import type { ClientTlsSettings, ConnectionInfo, Endpoint, InboundMessage, SendOptions, TransportLayer, TransportProtocol } from './api.js';
 import { badRequestReason, whyUnanswerable } from './input-check.js';
-import { LocalAddressResolver, sameAddress, stripBrackets } from './local-address.js';
+import { LocalAddressResolver, canonicalAddress, sameAddress, stripBrackets } from './local-address.js';
 import type { LocalAddressResolverOptions } from './local-address.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { responseRoute } from './response-route.js';
@@ -84,6 +84,8 @@ export class SipTransportLayer implements TransportLayer {
   private readonly closeHandlers = new Set<(info: ConnectionInfo) => void>();
   private readonly resolver: LocalAddressResolver;
   private readonly badInput: RateLimitedLog;
+  /** Per-peer client TLS (uplinks with their own CA or certificate), by canonical address and port. */
+  private readonly clientTls = new Map<string, ClientTlsSettings>();
   private closed = false;
 
   constructor(private readonly options: TransportLayerOptions) {
@@ -166,6 +168,12 @@ export class SipTransportLayer implements TransportLayer {
     await this.sendBytes(data, dest, options);
   }
 
+  setClientTls(peer: { address: string; port: number }, settings: ClientTlsSettings | undefined): void {
+    const k = peerKey(peer.address, peer.port);
+    if (settings) this.clientTls.set(k, settings);
+    else this.clientTls.delete(k);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -216,9 +224,11 @@ export class SipTransportLayer implements TransportLayer {
       return;
     }
     const stream = this.streamFor(dest);
-    const connOptions: { connectionId?: string; tlsServerName?: string } = {};
+    const connOptions: { connectionId?: string; tlsServerName?: string; clientTls?: ClientTlsSettings } = {};
     if (options.connectionId) connOptions.connectionId = options.connectionId;
     if (options.tlsServerName) connOptions.tlsServerName = options.tlsServerName;
+    const clientTls = dest.protocol === 'tls' ? this.clientTls.get(peerKey(dest.address, dest.port)) : undefined;
+    if (clientTls) connOptions.clientTls = clientTls;
     const conn = await stream.connectionFor(dest, connOptions);
     traceSip(this.logger, 'send', conn.remote, conn.local, data);
     await conn.write(data);
@@ -460,6 +470,10 @@ function isDatagramKeepAlive(data: Buffer): boolean {
   if (first < 0x04) return true;
   for (const b of data) if (b !== 0x0d && b !== 0x0a && b !== 0x20 && b !== 0x09) return false;
   return true;
+}
+
+function peerKey(address: string, port: number): string {
+  return `${canonicalAddress(stripBrackets(address))}|${port}`;
 }
 
 function familyOf(address: string): 4 | 6 {

@@ -6,7 +6,8 @@ DATA ?= ./var
 DEB_PACKAGES := baresip-core sip-tester mosquitto sox socat kamailio iproute2
 DEB_COMMANDS := baresip sipp mosquitto sox socat kamailio ip
 
-.PHONY: all deps deps-npm deps-deb build typecheck lint test test-unit test-integration run bench clean
+.PHONY: all deps deps-npm deps-deb build typecheck lint test test-unit test-integration run bench image ota-bundle qemu-smoke clean
+BOARD ?= x86-poe
 
 all: build
 
@@ -57,6 +58,19 @@ run: deps-npm build
 
 bench: deps build
 	node --import tsx tests/bench/run.ts
+
+# The appliance image (issue 5, docs/IMAGE.md): needs root and Debian's mmdebstrap/genimage, which
+# build.sh installs. Not part of make test: an x86-poe image takes about 2 minutes here, rpi4-poe ~40.
+image: build
+	bash image/build.sh BOARD=$(BOARD)
+
+# An OTA bundle of the image's root file system (signed when KEY is given).
+ota-bundle: build
+	bash image/ota-bundle.sh BOARD=$(BOARD) $(if $(KEY),KEY=$(KEY))
+
+# Boots the x86 image under qemu (software emulation) until the gateway answers /api/v1/status.
+qemu-smoke:
+	bash image/qemu-smoke.sh
 
 clean:
 	rm -rf dist

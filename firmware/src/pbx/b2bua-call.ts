@@ -72,6 +72,8 @@ export interface CallTarget {
   credentials?: CredentialProvider;
   /** User part of our Contact on this leg. */
   contactUser?: string;
+  /** Uplinks over TLS: the name the peer's certificate must match (RFC 5922). */
+  tlsServerName?: string;
   /**
    * Uplinks (issue 6): give this fork up as failed (408) when it has had no
    * 18x or final response in this time, so an emergency call moves on to the
@@ -253,6 +255,7 @@ export class B2buaCall {
       mediaHandler: this.handlerFor('b'),
       ...(target.contactUser !== undefined ? { contactUser: target.contactUser } : {}),
       ...(target.credentials ? { credentials: target.credentials } : {}),
+      ...(target.tlsServerName !== undefined ? { tlsServerName: target.tlsServerName } : {}),
     });
     const fork: Fork = { target, session, done: false };
     this.forks.push(fork);

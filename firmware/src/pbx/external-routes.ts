@@ -8,7 +8,7 @@
  */
 import type { SipRequest } from '../sip/message/types.js';
 import type { Endpoint } from '../sip/transport/api.js';
-import type { CredentialProvider } from '../sip/ua/credentials.js';
+import type { CallTarget } from './b2bua-call.js';
 
 export interface ExternalCaller {
   /** The extension number. */
@@ -29,30 +29,17 @@ export interface OutboundCall {
   caller: ExternalCaller;
 }
 
-/** One INVITE toward one uplink; the PBX tries the targets of a call one after the other. */
-export interface UplinkTarget {
+/**
+ * One INVITE toward one uplink; the PBX tries the targets of a call one after
+ * the other. It is a call target (b2bua-call.ts: uri, destination, identity,
+ * credentials, TLS name, no-progress bound) named by its uplink, with how long
+ * the far end may ring before the call gives up or moves to the next target.
+ */
+export type UplinkTarget = Omit<CallTarget, 'member'> & {
   /** The uplink's name (`cloud` or a trunk's name), for logs, status and call records. */
   uplink: string;
-  /** Request-URI. */
-  uri: string;
-  destination: Endpoint;
-  /** From and To without tags. */
-  from: string;
-  to: string;
-  headers?: Array<[string, string]>;
-  /** Answers 401/407 challenges to the INVITE. */
-  credentials?: CredentialProvider;
-  /** User part of the gateway's Contact on this leg. */
-  contactUser?: string;
-  /** How long the far end may ring before the call gives up (or moves to the next target). */
   ringSeconds: number;
-  /**
-   * Give up on this target and move on to the next when it has sent no
-   * provisional or final response in this time (an uplink that died since
-   * its last probe); absent: wait for the INVITE transaction's own timeout.
-   */
-  noProgressMs?: number;
-}
+};
 
 export interface InboundCaller {
   /** E.164 when the uplink gave a public number, else as delivered. */

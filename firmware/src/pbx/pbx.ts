@@ -345,6 +345,7 @@ function uplinkCallTarget(t: UplinkTarget): CallTarget {
     ...(t.credentials ? { credentials: t.credentials } : {}),
     ...(t.contactUser !== undefined ? { contactUser: t.contactUser } : {}),
     ...(t.noProgressMs !== undefined ? { noProgressMs: t.noProgressMs } : {}),
+    ...(t.tlsServerName !== undefined ? { tlsServerName: t.tlsServerName } : {}),
   };
 }
 

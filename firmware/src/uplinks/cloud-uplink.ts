@@ -30,6 +30,7 @@ import type { LinkStateSource } from './link-watcher.js';
 import { uriHostPort, type PeerDns } from './peer-address.js';
 import type { HealthChange } from './uplink-health.js';
 import { UplinkPeer } from './uplink-peer.js';
+import { UplinkTls, schemeFor, type ClientTlsPort, type ReadFile } from './uplink-tls.js';
 
 export const CLOUD_UPLINK_NAME = 'cloud';
 
@@ -56,12 +57,16 @@ export interface CloudUplinkOptions {
   onRegistrationsFresh?: (why: 'registrations-refreshed' | 'registration-wait-over') => void;
   /** Default FAILBACK_REGISTRATION_WAIT_MS. */
   failbackWaitMs?: number;
+  /** TLS uplinks: where the CA and client certificate go (the transport), and how files are read. */
+  transport?: ClientTlsPort;
+  readFile?: ReadFile;
 }
 
 export class CloudUplink {
   readonly name = CLOUD_UPLINK_NAME;
   readonly config: CloudUplinkConfig;
   readonly peer: UplinkPeer;
+  private readonly tls: UplinkTls;
   private readonly registrations = new Map<string, Registration>();
   private readonly log: Logger;
   private running = false;
@@ -72,6 +77,7 @@ export class CloudUplink {
   constructor(private readonly o: CloudUplinkOptions) {
     this.config = o.config;
     this.log = o.logger.child({ component: 'uplink', uplink: CLOUD_UPLINK_NAME });
+    this.tls = new UplinkTls({ name: CLOUD_UPLINK_NAME, config: o.config.tls, transport: o.transport, ...(o.readFile ? { readFile: o.readFile } : {}) });
     this.peer = new UplinkPeer({
       name: CLOUD_UPLINK_NAME,
       uri: o.config.proxy,
@@ -83,6 +89,7 @@ export class CloudUplink {
       localDomain: o.localDomain,
       linkFor: o.linkFor,
       onHealth: (c) => this.onPeerHealth(c),
+      tls: this.tls,
     });
   }
 
@@ -136,6 +143,7 @@ export class CloudUplink {
     this.waitTimer = undefined;
     this.peer.stop();
     await Promise.all([...this.registrations.values()].map((r) => r.stop().catch(() => undefined)));
+    this.tls.release();
   }
 
   private startRegistrations(): void {
@@ -147,7 +155,8 @@ export class CloudUplink {
       });
       return;
     }
-    const scheme = peer.endpoint.protocol === 'tls' ? 'sips' : 'sip';
+    const scheme = schemeFor(peer);
+    const tlsServerName = this.tls.serverNameFor(peer);
     for (const ext of this.o.extensions) {
       const account = ext.cloudAccount;
       if (!account || this.registrations.has(ext.number)) continue;
@@ -162,6 +171,7 @@ export class CloudUplink {
         contactUser: ext.number,
         retry: { minMs: 2_000, maxMs: 60_000 },
         logger: this.o.logger,
+        ...(tlsServerName ? { tlsServerName } : {}),
       });
       r.on('failed', ({ status }) => this.log.warn({ extension: ext.number, status }, 'upstream registration failed'));
       r.on('state', () => this.o.onChange());

@@ -11,3 +11,4 @@ export { interfaceToward } from './route-interface.js';
 export { systemPeerDns, resolvePeer, type PeerDns, type ResolvedPeer } from './peer-address.js';
 export { toE164, canonicalDid, formatForUplink, stripOutsideLinePrefix, type NumberFormat, type DialPlanRules } from './uk-numbers.js';
 export { CLOUD_UPLINK_NAME, FAILBACK_REGISTRATION_WAIT_MS } from './cloud-uplink.js';
+export { UplinkTls, schemeFor, type ClientTlsPort, type ReadFile } from './uplink-tls.js';

@@ -37,6 +37,8 @@ export interface PeerDns {
 export interface ResolvedPeer {
   /** The URI as configured. */
   uri: string;
+  /** A sips: URI (RFC 3261 §26.2.2: TLS on every hop; our URIs toward it are sips: too). */
+  secure: boolean;
   /** The host part, without brackets: what goes in Request-URIs and To. */
   host: string;
   /** The port written in the URI, if any (kept in Request-URIs). */
@@ -69,7 +71,7 @@ export async function resolvePeer(uriText: string, dns: PeerDns): Promise<Resolv
   const param = uri.params.get('transport')?.toLowerCase();
   const explicit: TransportProtocol | undefined =
     param === 'udp' || param === 'tcp' || param === 'tls' ? param : uri.scheme === 'sips' ? 'tls' : undefined;
-  const base = { uri: uriText, host, ...(uri.port !== undefined ? { uriPort: uri.port } : {}) };
+  const base = { uri: uriText, host, secure: uri.scheme === 'sips', ...(uri.port !== undefined ? { uriPort: uri.port } : {}) };
   const tls = (protocol: TransportProtocol) => (protocol === 'tls' && isIP(host) === 0 ? { tlsServerName: host } : {});
 
   if (isIP(host) !== 0) {

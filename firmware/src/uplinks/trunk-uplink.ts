@@ -23,6 +23,7 @@ import type { LinkStateSource } from './link-watcher.js';
 import { resolvePeer, uriHostPort, type PeerDns, type ResolvedPeer } from './peer-address.js';
 import type { HealthChange } from './uplink-health.js';
 import { UplinkPeer } from './uplink-peer.js';
+import { UplinkTls, schemeFor, type ClientTlsPort, type ReadFile } from './uplink-tls.js';
 import type { NumberFormat } from './uk-numbers.js';
 
 export interface TrunkUplinkOptions {
@@ -37,6 +38,9 @@ export interface TrunkUplinkOptions {
   onHealth: (change: HealthChange) => void;
   /** Registration retry backoff; defaults suit a trunk (1 s doubling to 60 s). */
   retry?: { minMs?: number; maxMs?: number };
+  /** TLS trunks: where the CA and client certificate go (the transport), and how files are read. */
+  transport?: ClientTlsPort;
+  readFile?: ReadFile;
 }
 
 export class TrunkUplink {
@@ -46,6 +50,7 @@ export class TrunkUplink {
   readonly callPeer: UplinkPeer;
   /** How this trunk wants numbers (`numberFormat`, default E.164). */
   readonly numberFormat: NumberFormat;
+  private readonly tls: UplinkTls;
   private registrarPeer: ResolvedPeer | undefined;
   private registration: Registration | undefined;
   private readonly log: Logger;
@@ -57,6 +62,7 @@ export class TrunkUplink {
     this.config = o.config;
     this.numberFormat = o.config.numberFormat;
     this.log = o.logger.child({ component: 'uplink', uplink: o.config.name });
+    this.tls = new UplinkTls({ name: o.config.name, config: o.config.tls, transport: o.transport, ...(o.readFile ? { readFile: o.readFile } : {}) });
     this.callPeer = new UplinkPeer({
       name: o.config.name,
       uri: o.config.proxy ?? o.config.registrar,
@@ -68,6 +74,7 @@ export class TrunkUplink {
       localDomain: o.localDomain,
       linkFor: o.linkFor,
       onHealth: (c) => o.onHealth(c),
+      tls: this.tls,
     });
   }
 
@@ -105,6 +112,17 @@ export class TrunkUplink {
     return this.callPeer.resolved?.endpoint;
   }
 
+  /** The name the call peer's TLS certificate must match (RFC 5922), when calls go over TLS. */
+  get callTlsServerName(): string | undefined {
+    return this.callPeer.tlsServerName;
+  }
+
+  /** sips: toward the call peer when its URI is sips:. */
+  get callScheme(): 'sip' | 'sips' {
+    const r = this.callPeer.resolved;
+    return r ? schemeFor(r) : 'sip';
+  }
+
   owns(address: string): boolean {
     return this.callPeer.owns(address) || (this.registrarPeer?.addresses.includes(address) ?? false);
   }
@@ -121,6 +139,7 @@ export class TrunkUplink {
     this.running = false;
     this.callPeer.stop();
     await this.registration?.stop().catch((err: unknown) => this.log.warn({ err }, 'unregister failed'));
+    this.tls.release();
   }
 
   private async startRegistration(): Promise<void> {
@@ -134,8 +153,19 @@ export class TrunkUplink {
       return;
     }
     if (!this.running) return;
+    try {
+      // The registrar's own address when it is not the call peer (already prepared by its UplinkPeer).
+      await this.tls.prepare(peer.endpoint);
+    } catch (err) {
+      if (!this.running) return;
+      this.log.error({ err }, 'trunk TLS files unusable: not registering; retrying in 10 s');
+      this.o.clock.setTimer(10_000, () => void this.startRegistration());
+      return;
+    }
+    if (!this.running) return;
     this.registrarPeer = peer;
-    const scheme = peer.endpoint.protocol === 'tls' ? 'sips' : 'sip';
+    const scheme = schemeFor(peer);
+    const tlsServerName = this.tls.serverNameFor(peer);
     const host = uriHostPort(peer);
     const registration = new Registration({
       ua: this.o.ua,
@@ -148,6 +178,7 @@ export class TrunkUplink {
       contactUser: this.config.username,
       retry: { minMs: this.o.retry?.minMs ?? 1_000, maxMs: this.o.retry?.maxMs ?? 60_000 },
       logger: this.o.logger,
+      ...(tlsServerName ? { tlsServerName } : {}),
     });
     this.registration = registration;
     registration.on('state', ({ from, to }) => {

@@ -37,6 +37,7 @@ import { FailoverTest, type FailoverTestTarget, type FailoverTestUplink } from '
 import type { ProbeOutcome } from './options-prober.js';
 import { TrunkUplink } from './trunk-uplink.js';
 import type { UplinkPeer } from './uplink-peer.js';
+import { schemeFor, type ClientTlsPort, type ReadFile } from './uplink-tls.js';
 import { canonicalDid, type DialPlanRules } from './uk-numbers.js';
 import type { HealthChange, HealthState } from './uplink-health.js';
 import { EMERGENCY_NO_PROGRESS_MS, EMERGENCY_RING_SECONDS, EXTERNAL_RING_SECONDS, cloudTarget, trunkTarget } from './uplink-targets.js';
@@ -82,6 +83,10 @@ export interface UplinkManagerOptions {
   linkFor: (role: InterfaceRole, peerAddress: string) => LinkStateSource;
   /** Register mode: the bound on failback's wait for upstream registrations (default 10 s). */
   failbackWaitMs?: number;
+  /** TLS uplinks: the transport takes each uplink's CA and client certificate (setClientTls). */
+  transport?: ClientTlsPort;
+  /** How TLS files are read (default node:fs). */
+  readFile?: ReadFile;
 }
 
 export class UplinkManager implements ExternalRoutes, FailoverTestTarget {
@@ -204,6 +209,7 @@ export class UplinkManager implements ExternalRoutes, FailoverTestTarget {
         if (this.cloudUplink === made) this.followCloud(why);
       },
       ...(o.failbackWaitMs !== undefined ? { failbackWaitMs: o.failbackWaitMs } : {}),
+      ...this.tlsDeps(),
     });
     return made;
   }
@@ -220,7 +226,12 @@ export class UplinkManager implements ExternalRoutes, FailoverTestTarget {
       linkFor: (addr) => o.linkFor(t.interface, addr),
       onChange: () => this.refresh(),
       onHealth: (c) => this.onTrunkHealth(t.name, c),
+      ...this.tlsDeps(),
     });
+  }
+
+  private tlsDeps(): { transport?: ClientTlsPort; readFile?: ReadFile } {
+    return { ...(this.o.transport ? { transport: this.o.transport } : {}), ...(this.o.readFile ? { readFile: this.o.readFile } : {}) };
   }
 
   on<K extends keyof UplinkEvents>(name: K, fn: (e: UplinkEvents[K]) => void): () => void {
@@ -440,6 +451,7 @@ export class UplinkManager implements ExternalRoutes, FailoverTestTarget {
       const peer = this.cloud.peer.resolved;
       if (!peer) return undefined;
       const account = this.cloud.mode === 'register' ? this.cloud.account(call.caller.number) : undefined;
+      const tlsServerName = this.cloud.peer.tlsServerName;
       return {
         uplink: name,
         ringSeconds,
@@ -448,24 +460,27 @@ export class UplinkManager implements ExternalRoutes, FailoverTestTarget {
           rules: this.rules,
           destination: peer.endpoint,
           domain: this.cloud.domain,
-          scheme: peer.endpoint.protocol === 'tls' ? 'sips' : 'sip',
+          scheme: schemeFor(peer),
           ...(account ? { account } : {}),
         }),
+        ...(tlsServerName ? { tlsServerName } : {}),
       };
     }
     const trunk = this.trunks.find((t) => t.name === name);
     const destination = trunk?.callDestination;
     if (!trunk || !destination) return undefined;
     const mainNumber = this.practice?.site.mainNumber;
+    const tlsServerName = trunk.callTlsServerName;
     return {
       uplink: name,
       ringSeconds,
+      ...(tlsServerName ? { tlsServerName } : {}),
       ...trunkTarget({
         call,
         rules: this.rules,
         destination,
         domain: trunk.domainHostPort,
-        scheme: destination.protocol === 'tls' ? 'sips' : 'sip',
+        scheme: trunk.callScheme,
         format: trunk.numberFormat,
         username: trunk.config.username,
         credentials: trunk.credentials,

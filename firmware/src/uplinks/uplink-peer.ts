@@ -16,6 +16,7 @@ import type { LinkStateSource } from './link-watcher.js';
 import { OptionsProber, isProbeAnswer, type ProbeOutcome } from './options-prober.js';
 import { resolvePeer, uriHostPort, type PeerDns, type ResolvedPeer } from './peer-address.js';
 import { UplinkHealth, type HealthChange } from './uplink-health.js';
+import { schemeFor, type UplinkTls } from './uplink-tls.js';
 
 /** Resolutions are redone this often (DNS TTLs of SBC names are minutes). */
 export const RESOLVE_EVERY_MS = 300_000;
@@ -37,6 +38,8 @@ export interface UplinkPeerOptions {
   /** The interface watch, made once the peer's address is known. */
   linkFor: (peerAddress: string) => LinkStateSource;
   onHealth: (change: HealthChange) => void;
+  /** TLS toward this peer: its server name, CA and client certificate (uplink-tls.ts). */
+  tls?: UplinkTls;
 }
 
 export class UplinkPeer {
@@ -48,6 +51,8 @@ export class UplinkPeer {
   private resolveTimer: TimerHandle | undefined;
   private running = false;
   private lastOutcome: ProbeOutcome | undefined;
+  /** Why the peer cannot be contacted over TLS (its files could not be read), if so. */
+  private tlsProblem: string | undefined;
 
   constructor(private readonly o: UplinkPeerOptions) {
     this.log = o.logger.child({ component: 'uplink', uplink: o.name });
@@ -68,6 +73,12 @@ export class UplinkPeer {
 
   get resolved(): ResolvedPeer | undefined {
     return this.resolvedValue;
+  }
+
+  /** The name the peer's TLS certificate must match (RFC 5922), when reached over TLS. */
+  get tlsServerName(): string | undefined {
+    const r = this.resolvedValue;
+    return r ? this.o.tls?.serverNameFor(r) : undefined;
   }
 
   get linkDescription(): string | undefined {
@@ -107,11 +118,29 @@ export class UplinkPeer {
       this.resolvedValue = r;
       if (moved) this.log.info({ endpoint: r.endpoint }, 'uplink peer address changed');
       if (!this.link) this.watchLink(r.endpoint.address);
+      if (!(await this.prepareTls(r))) return;
       this.resolveTimer = this.o.clock.setTimer(RESOLVE_EVERY_MS, () => void this.resolve());
     } catch (err) {
       if (!this.running) return;
       this.log.warn({ err, uri: this.o.uri }, 'uplink peer does not resolve; retrying');
       this.resolveTimer = this.o.clock.setTimer(RESOLVE_RETRY_MS, () => void this.resolve());
+    }
+  }
+
+  /** The uplink's CA and client certificate for this address; false (retry scheduled) when they cannot be had. */
+  private async prepareTls(r: ResolvedPeer): Promise<boolean> {
+    if (!this.o.tls) return true;
+    try {
+      await this.o.tls.prepare(r.endpoint);
+      if (this.tlsProblem) this.log.info('uplink TLS settings in place');
+      this.tlsProblem = undefined;
+      return true;
+    } catch (err) {
+      if (!this.running) return false;
+      this.tlsProblem = (err as Error).message;
+      this.log.error({ err }, 'uplink TLS files unusable: the uplink is not contacted until they are');
+      this.resolveTimer = this.o.clock.setTimer(RESOLVE_RETRY_MS, () => void this.resolve());
+      return false;
     }
   }
 
@@ -156,15 +185,18 @@ export class UplinkPeer {
     const peer = this.resolvedValue;
     if (!peer) return 503;
     if (this.link?.current() === 'down') return 503;
-    const scheme = peer.endpoint.protocol === 'tls' ? 'sips' : 'sip';
+    if (this.tlsProblem) return 503;
+    const scheme = schemeFor(peer);
     const target = `${scheme}:${uriHostPort(peer)}`;
+    const tlsServerName = this.o.tls?.serverNameFor(peer);
     const { response } = await this.o.ua.sendRequest({
       method: 'OPTIONS',
       uri: target,
       destination: peer.endpoint,
-      from: `<sip:pgw@${this.o.localDomain}>`,
+      from: `<${scheme}:pgw@${this.o.localDomain}>`,
       to: `<${target}>`,
       headers: [['Accept', 'application/sdp']],
+      ...(tlsServerName ? { tlsServerName } : {}),
     });
     return response.status;
   }

@@ -47,20 +47,28 @@ function msg(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * The watchdog to pet. Under systemd (NOTIFY_SOCKET set) systemd is told,
+ * whatever the board: READY=1 ends a Type=notify unit's start-up, and
+ * WATCHDOG=1 pets its WatchdogSec= (ignored when the unit has none). A board
+ * with a bare /dev/watchdog pets that instead; otherwise nobody is told.
+ */
 export function createWatchdogDevice(board: BoardProfile, env: NodeJS.ProcessEnv): { device: WatchdogDevice; intervalMs: number } {
   const w = board.watchdog;
+  const none = { device: new NoWatchdog(), intervalMs: 10_000 };
+  const systemd = (): { device: WatchdogDevice; intervalMs: number } | null => {
+    if (!env.NOTIFY_SOCKET) return null;
+    // Without WatchdogSec= there is no deadline; pet at a relaxed pace anyway (harmless, and READY=1 still matters).
+    const interval = systemdWatchdogIntervalMs(env) ?? 10_000;
+    return { device: new SystemdWatchdog(new SocatNotifySender({ socket: env.NOTIFY_SOCKET })), intervalMs: interval };
+  };
   switch (w.kind) {
-    case 'systemd': {
-      // Outside systemd (or with no WatchdogSec=) there is nobody to tell.
-      const interval = systemdWatchdogIntervalMs(env);
-      if (!env.NOTIFY_SOCKET || interval === null) return { device: new NoWatchdog(), intervalMs: 10_000 };
-      return { device: new SystemdWatchdog(new SocatNotifySender({ socket: env.NOTIFY_SOCKET })), intervalMs: interval };
-    }
+    case 'systemd':
+    case 'none':
+      return systemd() ?? none;
     case 'dev':
       // Most hardware watchdogs default to a 30..60 s timeout; 5 s petting leaves room for a slow tick.
       return { device: new DevWatchdog(w.path), intervalMs: 5_000 };
-    case 'none':
-      return { device: new NoWatchdog(), intervalMs: 10_000 };
     default: {
       const never: never = w;
       return never;

@@ -8,16 +8,24 @@ import type { BoardProfile } from './board-profile.js';
  */
 export const DEV_SIM_DIR = '/run/pgw-sim';
 
-export const devSim: BoardProfile = {
-  name: 'dev-sim',
-  description: 'Development rig: simulated panel, modem and PoE controller on ptys in /run/pgw-sim',
-  arch: 'amd64',
-  panel: { path: `${DEV_SIM_DIR}/panel`, baudRate: 115200, cols: 20, rows: 4 },
-  modem: { path: `${DEV_SIM_DIR}/modem`, baudRate: 115200, netInterface: 'lo', servingCell: true },
-  poe: { path: `${DEV_SIM_DIR}/poe`, baudRate: 115200, ports: 8, budgetMw: 120_000 },
-  watchdog: { kind: 'none' },
-  slots: { kind: 'file', layout: 'image' },
-  interfaces: {},
-  fan: null,
-  thresholds: {},
-};
+/**
+ * The rig's profile with its ptys in `dir` (`run-simulators.ts --dir`); the
+ * gateway takes the directory from `PGW_SIM_DIR` (tests run one rig each).
+ */
+export function devSimAt(dir: string): BoardProfile {
+  return {
+    name: 'dev-sim',
+    description: `Development rig: simulated panel, modem and PoE controller on ptys in ${dir}`,
+    arch: 'amd64',
+    panel: { path: `${dir}/panel`, baudRate: 115200, cols: 20, rows: 4 },
+    modem: { path: `${dir}/modem`, baudRate: 115200, netInterface: 'lo', servingCell: true },
+    poe: { path: `${dir}/poe`, baudRate: 115200, ports: 8, budgetMw: 120_000 },
+    watchdog: { kind: 'none' },
+    slots: { kind: 'file', layout: 'image' },
+    interfaces: {},
+    fan: null,
+    thresholds: {},
+  };
+}
+
+export const devSim: BoardProfile = devSimAt(DEV_SIM_DIR);

@@ -4,6 +4,7 @@ import { DeviceSchema } from '../../../../firmware/src/config/device-schema.js';
 import { isPgwError } from '../../../../firmware/src/util/errors.js';
 import { BOARDS, boardNames, boardProfile, interfaceRoles, slotBackendConfig } from '../../../../hw/boards/index.js';
 import { createWatchdogDevice } from '../../../../hw/hardware.js';
+import { devSimAt } from '../../../../hw/boards/dev-sim.js';
 
 test('the boards the issue names exist; the schema default is one of them', () => {
   for (const n of ['generic', 'rpi4-poe', 'rpi5-poe', 'x86-poe']) assert.is(boardProfile(n).name, n);
@@ -61,6 +62,22 @@ test('watchdog device choice follows the board and the environment', () => {
   assert.is(s.device.kind, 'systemd');
   assert.is(s.intervalMs, 10_000);
   assert.is(createWatchdogDevice({ ...x86, watchdog: { kind: 'dev', path: '/dev/watchdog' } }, {}).device.kind, 'dev');
+  // Under systemd, a board without a watchdog of its own still tells systemd (READY=1, WatchdogSec=).
+  const sim = boardProfile('dev-sim');
+  assert.is(createWatchdogDevice(sim, {}).device.kind, 'none');
+  const n = createWatchdogDevice(sim, { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '4000000' });
+  assert.is(n.device.kind, 'systemd');
+  assert.is(n.intervalMs, 2000);
+  assert.is(createWatchdogDevice(x86, { NOTIFY_SOCKET: '/run/systemd/notify' }).device.kind, 'systemd');
+});
+
+test('the dev-sim rig can live in any directory', () => {
+  const b = devSimAt('/tmp/rig');
+  assert.is(b.name, 'dev-sim');
+  assert.is(b.panel?.path, '/tmp/rig/panel');
+  assert.is(b.modem?.path, '/tmp/rig/modem');
+  assert.is(b.poe?.path, '/tmp/rig/poe');
+  assert.is(boardProfile('dev-sim').panel?.path, '/run/pgw-sim/panel');
 });
 
 test.run();

@@ -106,8 +106,22 @@ export function checkPractice(p: Practice, prefix = 'practice'): ConfigProblem[]
   if (p.sip.sessionTimers.expires < p.sip.sessionTimers.minSE)
     at(['sip', 'sessionTimers', 'expires'], `must not be below minSE (${p.sip.sessionTimers.minSE})`);
 
-  // Uplinks.
+  // Uplinks. One reached over TLS needs a TLS listening point: the transport
+  // opens TLS connections from its TLS listener, whose port goes in our Via and
+  // Contact (and where the peer may connect back to send calls).
+  const tlsListening = p.sip.listen.some((l) => l.transport === 'tls');
+  const needsTlsListener = (uri: string, path: PathSegment[]): void => {
+    const parsed = parseConfigSipUri(uri);
+    if ('error' in parsed || tlsListening) return;
+    if (parsed.scheme === 'sips' || parsed.transport === 'tls')
+      at(path, 'reached over TLS, which needs a tls listening point in sip.listen (transport tls, with its certificate)');
+  };
   const uplinks = p.uplinks;
+  if (uplinks?.cloud) needsTlsListener(uplinks.cloud.proxy, ['uplinks', 'cloud', 'proxy']);
+  uplinks?.trunks.forEach((t, i) => {
+    needsTlsListener(t.registrar, ['uplinks', 'trunks', i, 'registrar']);
+    if (t.proxy !== undefined) needsTlsListener(t.proxy, ['uplinks', 'trunks', i, 'proxy']);
+  });
   if (uplinks?.cloud) {
     const c = uplinks.cloud;
     checkUriTls(c.proxy, c.tls, ['uplinks', 'cloud', 'proxy'], at);

@@ -7,40 +7,18 @@
  * published back, only versions, JSON paths and messages.
  */
 import type { ConfigProblem } from '../config/problems.js';
+import type { GatewayMode, GatewayStatus as AdminGatewayStatus } from '../admin/status-provider.js';
 
 // ---------------------------------------------------------------- status
 
-/** `normal` while the cloud uplink carries calls, `survivability` while it does not (CONTRACT.md). */
-export type GatewayMode = 'normal' | 'survivability';
+// The status figures are the admin API's (CONTRACT.md "Local HTTP API"): one definition, in
+// admin/status-provider.ts, for both the HTTP endpoint and the `status` topic.
+export type { GatewayMode, UplinkState, UplinkStatus } from '../admin/status-provider.js';
 
-/** CONTRACT.md "Local HTTP API": up, standby, registering, down. */
-export type UplinkState = 'up' | 'standby' | 'registering' | 'down';
+export type FirmwareStatus = AdminGatewayStatus['firmware'];
 
-export interface UplinkStatus {
-  name: string;
-  state: UplinkState;
-}
-
-export interface FirmwareStatus {
-  version: string;
-  /** The boot slot running (A/B partitions), e.g. "a". */
-  slot: string;
-}
-
-/**
- * The gateway's state as the admin API's `GET /api/v1/status` shows it
- * (CONTRACT.md); the `status` topic carries the same figures.
- */
-export interface GatewayStatus {
-  mode: GatewayMode;
-  configVersion: number | null;
-  uplinks: UplinkStatus[];
-  /** Phones' registrations (contacts), not the gateway's own toward trunks. */
-  registrations: number;
-  /** Calls, not legs. */
-  activeCalls: number;
-  firmware: FirmwareStatus;
-}
+/** What the `status` topic carries of `GET /api/v1/status` (its required figures). */
+export type GatewayStatus = Pick<AdminGatewayStatus, 'mode' | 'configVersion' | 'uplinks' | 'registrations' | 'activeCalls' | 'firmware'>;
 
 /** `status` (retained) while the box is connected. */
 export interface OnlineStatusPayload extends GatewayStatus {

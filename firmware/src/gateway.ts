@@ -16,6 +16,7 @@ import type { CallView, GatewayStatus, RegistrationView, StatusProvider } from '
 import { MediaRelay, type MediaLeg } from './media/relay/index.js';
 import { RtpPortPool } from './media/rtp/port-pool.js';
 import { startSipStack, type SipStack } from './sip/transaction/sip-stack.js';
+import { readListenerTls } from './sip/transport/listener-tls.js';
 import { UserAgentCore } from './sip/ua/user-agent-core.js';
 import { PracticeStore } from './store/practice-store.js';
 import { SystemClock, type Clock } from './util/clock.js';
@@ -76,7 +77,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const cleanups: Array<() => Promise<void>> = [() => ota.stop()];
   try {
     const listen = (practice?.sip.listen ?? EMPTY_SIP.listen).map((l) => ({ protocol: l.transport, host: l.host, port: l.port }));
-    const sip: SipStack = await startSipStack({ listen, logger: options.logger, clock });
+    const tls = await readListenerTls(practice?.sip.listen ?? []);
+    const sip: SipStack = await startSipStack({ listen, ...(tls ? { tls } : {}), logger: options.logger, clock });
     cleanups.unshift(() => sip.close());
     const pool = new RtpPortPool({ min: practice?.sip.rtp.portMin ?? 16384, max: practice?.sip.rtp.portMax ?? 32767, logger: options.logger });
     const relay = new MediaRelay({ clock, logger: options.logger, pool, deadAfterMs: (practice?.calls.deadMediaSeconds ?? 30) * 1000 });
@@ -114,6 +116,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       logger: options.logger,
       dns: await systemPeerDns(),
       linkFor: (role, toward) => linkSourceFor(device, role, toward, clock),
+      // TLS uplinks: each one's CA and client certificate, for connections to its peer.
+      transport: sip.transport,
     });
     const pbx = new Pbx({
       ua,

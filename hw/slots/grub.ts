@@ -21,7 +21,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { PgwError } from '../../firmware/src/util/errors.js';
-import { writeBytesAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../../firmware/src/store/atomic-file.js';
 import { GRUBENV_SIZE, parseGrubEnv, serializeGrubEnv } from './grubenv.js';
 import { openRawReader, openRawWriter } from './slot-io.js';
 import { isSlotName } from './types.js';
@@ -114,7 +114,7 @@ export class GrubSlotBackend implements SlotBackend {
     }
     const block = serializeGrubEnv(env);
     if (block.length !== GRUBENV_SIZE) throw slotErr('internal: grubenv block size');
-    await writeBytesAtomic(this.envFile, block);
+    await writeFileAtomic(this.envFile, block, { mode: 0o644 });
   }
 
   async status(): Promise<SlotStatus> {

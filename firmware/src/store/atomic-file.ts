@@ -20,14 +20,19 @@ function tempPrefix(path: string): string {
   return `.${basename(path)}.`;
 }
 
-/** Writes `text` to `path` atomically and durably. Files holding secrets get mode 0600 by default. */
-export async function writeFileAtomic(path: string, text: string, options: { mode?: number } = {}): Promise<void> {
+/**
+ * Writes `data` to `path` atomically and durably: temp file, fsync, rename,
+ * fsync of the directory. Text is written as UTF-8; a Buffer byte for byte
+ * (boot loader state such as grubenv). Files holding secrets get mode 0600
+ * by default.
+ */
+export async function writeFileAtomic(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `${tempPrefix(path)}${process.pid}.${++tempSeq}.tmp`);
   const fh = await open(tmp, 'w', options.mode ?? 0o600);
   try {
     try {
-      await fh.writeFile(text, 'utf8');
+      await (typeof data === 'string' ? fh.writeFile(data, 'utf8') : fh.writeFile(data));
       await fh.sync();
     } finally {
       await fh.close();
@@ -40,7 +45,8 @@ export async function writeFileAtomic(path: string, text: string, options: { mod
   await syncDirectory(dir);
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** fsync a directory so a rename in it is durable; a no-op where the file system refuses it. */
+export async function syncDirectory(dir: string): Promise<void> {
   let fh;
   try {
     fh = await open(dir, 'r');

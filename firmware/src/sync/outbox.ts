@@ -36,6 +36,7 @@ import type { Clock } from '../util/clock.js';
 import { PgwError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { GatewayEvent } from './payloads.js';
+import { syncDirectory } from '../store/atomic-file.js';
 
 export interface OutboxEntry {
   readonly seq: number;
@@ -343,7 +344,7 @@ export class Outbox {
         await t.close();
       }
       await rename(tmp, file);
-      await syncDir(dirname(file));
+      await syncDirectory(dirname(file));
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'outbox: compaction failed; keeping the long file');
       return;
@@ -409,17 +410,5 @@ export class Outbox {
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'outbox alarm listener failed');
     }
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await fh?.close();
   }
 }

@@ -64,6 +64,8 @@ export const ADMIN_ROUTES = [
   { method: 'GET', path: `${API_PREFIX}/registrations`, what: "the phones' registrations (contacts)" },
   { method: 'GET', path: `${API_PREFIX}/calls`, what: 'active calls with their legs and media counters' },
   { method: 'GET', path: `${API_PREFIX}/config`, what: 'the running practice config, secrets redacted' },
+  { method: 'GET', path: `${API_PREFIX}/hardware`, what: 'board, health sample, alarms, 4G modem, watchdog, front panel' },
+  { method: 'GET', path: `${API_PREFIX}/ports`, what: 'PoE ports and the extension on each' },
 ] as const;
 
 type RoutePath = (typeof ADMIN_ROUTES)[number]['path'];
@@ -79,6 +81,14 @@ function buildRouter(provider: StatusProvider): Router<Handler> {
       if (!applied) return errorReply(404, 'not_found', 'no practice config has been applied');
       // Redacted here, whatever the provider passed: secrets never leave the box (issue 3).
       return { status: 200, body: { ...applied, practice: redactPractice(applied.practice) } };
+    },
+    [`${API_PREFIX}/hardware`]: async () => {
+      const hw = provider.hardware ? await provider.hardware() : null;
+      return hw ? { status: 200, body: hw } : errorReply(404, 'not_found', 'no hardware view on this gateway');
+    },
+    [`${API_PREFIX}/ports`]: async () => {
+      const ports = provider.ports ? await provider.ports() : null;
+      return ports ? { status: 200, body: { ports } } : errorReply(404, 'not_found', 'this box has no PoE controller');
     },
   };
   const router = new Router<Handler>();

@@ -111,4 +111,8 @@ export interface StatusProvider {
   calls(): MaybePromise<CallView[]>;
   /** The running practice config; `GET /api/v1/config` is 404 when absent. */
   appliedConfig?(): MaybePromise<AppliedConfigView | null>;
+  /** The box's hardware (board, health, alarms, modem, watchdog, panel); `GET /api/v1/hardware` is 404 when absent. */
+  hardware?(): MaybePromise<object | null>;
+  /** PoE ports and the phone on each; `GET /api/v1/ports` is 404 when the box has no PoE controller. */
+  ports?(): MaybePromise<object[] | null>;
 }

@@ -29,6 +29,7 @@ import { Registrar } from './pbx/registrar.js';
 import { createCloudSync, lastKnownGoodFromPracticeStore, type CloudSync } from './sync/index.js';
 import { callEventFor, callRecordFor } from './wiring/call-reporting.js';
 import { LivePractice } from './wiring/live-practice.js';
+import { startGatewayHardware, type GatewayHardware } from './wiring/hardware.js';
 import { startGatewayOta, type GatewayOta } from './wiring/ota-agent.js';
 import type { PracticeApplier } from './sync/ports.js';
 import {
@@ -76,6 +77,9 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
   const ota: GatewayOta = await startGatewayOta({ device, dataDir: options.dataDir, siteTimezone: practice?.site.timezone, clock, logger: options.logger });
   const cleanups: Array<() => Promise<void>> = [() => ota.stop()];
   try {
+    // The board's devices (issue 5): the modem before the uplinks, which may leave by it.
+    const hardware: GatewayHardware = await startGatewayHardware({ device, clock, logger: options.logger });
+    cleanups.unshift(() => hardware.stop());
     const listen = (practice?.sip.listen ?? EMPTY_SIP.listen).map((l) => ({ protocol: l.transport, host: l.host, port: l.port }));
     const tls = await readListenerTls(practice?.sip.listen ?? []);
     const sip: SipStack = await startSipStack({ listen, ...(tls ? { tls } : {}), logger: options.logger, clock });
@@ -115,7 +119,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       clock,
       logger: options.logger,
       dns: await systemPeerDns(),
-      linkFor: (role, toward) => linkSourceFor(device, role, toward, clock),
+      linkFor: (role, toward) => hardware.linkFor(role) ?? linkSourceFor(device, role, toward, clock),
       // TLS uplinks: each one's CA and client certificate, for connections to its peer.
       transport: sip.transport,
     });
@@ -160,6 +164,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
         const p = live.practice;
         return p ? { version: p.version, appliedAt: null, practice: p } : null;
       },
+      hardware: () => hardware.view(),
+      ports: () => hardware.ports(),
     };
     const admin: AdminServer = await createAdminServer({ listen: device.admin.listen, status, logger: options.logger });
     cleanups.unshift(() => admin.close());
@@ -197,6 +203,19 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       await s.start();
       cleanups.unshift(() => s.stop());
     }
+
+    // Last: the watchdog keeper's first pet (systemd's READY=1) means the gateway is ready.
+    const syncNow = sync;
+    await hardware.bind({
+      status: () => status.status(),
+      registrations: () => location.all().map((b) => ({ extension: b.aor, sourceIp: b.source.address })),
+      sipListening: () => sip.transport.listening().length,
+      adminUrl: admin.url(),
+      dataDir: options.dataDir,
+      ...(syncNow ? { publishAlarm: (e) => syncNow.publishEvent({ type: 'alarm', ...e }) } : {}),
+    });
+    uplinks.on('mode', () => hardware.notify());
+    location.onChange(() => hardware.notify());
 
     const sipListening = sip.transport.listening();
     log.info(

@@ -17,7 +17,7 @@ import { processTree, startProcSampler } from './support/proc-sampler.js';
 import { measureRegisterRate } from './support/sipp-load.js';
 import { fmt, type Bench, type BenchResult } from './bench-api.js';
 import { startBenchGateway, SIP_HOST, type BenchGateway } from './sip/bench-gateway.js';
-import { startRtpProbe, type ProbeWindow, type RtpProbe } from './sip/rtp-probe-client.js';
+import { startRtpProbe, type PathStats, type ProbeWindow, type RtpProbe } from './sip/rtp-probe-client.js';
 
 const LEVELS = [50, 100, 200, 300, 400, 500, 600, 800];
 const MAX_CALLS = LEVELS[LEVELS.length - 1]!;
@@ -34,6 +34,8 @@ const PROBE_A = 55000;
 const PROBE_B = 55002;
 const TARGET_CALLS = 500;
 const TARGET_P99_MS = 2;
+/** One packet interval: a relay whose median delay is longer is falling behind. */
+const KEEP_UP_MS = 20;
 const WATCHDOG = ['-watchdog_major_maxtriggers', '1000', '-watchdog_minor_maxtriggers', '100000'];
 const here = (f: string): string => fileURLToPath(new URL(`./sip/${f}`, import.meta.url));
 
@@ -62,6 +64,11 @@ interface LevelResult {
   loadAverage: number;
   /** Every call up, the load fully offered, and not one packet lost anywhere. */
   lossFree: boolean;
+  /**
+   * Loss-free, and the gateway kept up: the median added delay under one packet interval
+   * (20 ms) and no more packets in than the calls send (more means it was draining a backlog).
+   */
+  keepsUp: boolean;
   /** The added p99 is under the target. */
   delayOk: boolean;
   pass: boolean;
@@ -69,6 +76,17 @@ interface LevelResult {
 }
 
 type Calls = { calls: CallView[] };
+
+const NO_PATH: PathStats = { sent: 0, received: 0, lost: 0, delayUs: { p50: NaN, p99: NaN, max: NaN, mean: NaN } };
+
+function failedLevel(level: number, why: string): LevelResult {
+  return {
+    level, answeredCalls: 0, reached: false, rtpInPerSecond: NaN, rtpExpectedPerSecond: NaN, forwardingLoss: NaN, arrivalGaps: NaN, gatewaySocketDrops: NaN,
+    probe: { seconds: 0, aToB: NO_PATH, bToA: NO_PATH, throughGateway: NO_PATH, direct: NO_PATH, reference: NO_PATH, extraReceived: 0 },
+    addedP99Ms: NaN, addedP50Ms: NaN, cpuPercent: NaN, waitingPercent: NaN, loadGeneratorCpuPercent: NaN, rssMb: NaN, loadAverage: loadavg()[0]!,
+    lossFree: false, keepsUp: false, delayOk: false, pass: false, why: [why],
+  };
+}
 
 function legTotals(calls: CallView[]): Map<string, { in: number; out: number; lost: number }> {
   const m = new Map<string, { in: number; out: number; lost: number }>();
@@ -216,73 +234,84 @@ const bench: Bench = {
         }).then(() => true, () => false);
         await sleep(SETTLE_SECONDS * 1000);
 
-        const loadAverage = loadavg()[0]!;
-        const before = legTotals(await answered());
-        const drops0 = await gatewaySocketDrops(netns);
-        const gwPids = new Set(processTree(g.pid));
-        const wait0 = [...gwPids].reduce((s, p) => s + schedWait(p), 0);
-        const others0 = await namespaceTicks(netns);
-        await probe.window();
-        const sampler = startProcSampler({ rootPid: g.pid, intervalMs: 250 });
-        const t0 = Date.now();
-        await sleep(WINDOW_SECONDS * 1000);
-        const w = await probe.window();
-        const usage = sampler.stop();
-        const seconds = (Date.now() - t0) / 1000;
-        const wait1 = [...gwPids].reduce((s, p) => s + schedWait(p), 0);
-        const others1 = await namespaceTicks(netns);
-        let otherTicks = 0;
-        for (const [pid, t] of others1) if (!gwPids.has(pid) && others0.has(pid)) otherTicks += t - others0.get(pid)!;
-        const afterCalls = await answered();
-        const after = legTotals(afterCalls);
-        const drops1 = await gatewaySocketDrops(netns);
+        let r: LevelResult;
+        try {
+          const loadAverage = loadavg()[0]!;
+          const before = legTotals(await answered());
+          const drops0 = await gatewaySocketDrops(netns);
+          const gwPids = new Set(processTree(g.pid));
+          const wait0 = [...gwPids].reduce((s, p) => s + schedWait(p), 0);
+          const others0 = await namespaceTicks(netns);
+          await probe.window();
+          const sampler = startProcSampler({ rootPid: g.pid, intervalMs: 250 });
+          const t0 = Date.now();
+          await sleep(WINDOW_SECONDS * 1000);
+          const w = await probe.window();
+          const usage = sampler.stop();
+          const seconds = (Date.now() - t0) / 1000;
+          const wait1 = [...gwPids].reduce((s, p) => s + schedWait(p), 0);
+          const others1 = await namespaceTicks(netns);
+          let otherTicks = 0;
+          for (const [pid, t] of others1) if (!gwPids.has(pid) && others0.has(pid)) otherTicks += t - others0.get(pid)!;
+          const afterCalls = await answered();
+          const after = legTotals(afterCalls);
+          const drops1 = await gatewaySocketDrops(netns);
 
-        let dIn = 0;
-        let dOut = 0;
-        let dLost = 0;
-        for (const [id, a] of after) {
-          const b = before.get(id);
-          if (!b) continue; // a leg that appeared during the window: not comparable
-          dIn += a.in - b.in;
-          dOut += a.out - b.out;
-          dLost += a.lost - b.lost;
+          let dIn = 0;
+          let dOut = 0;
+          let dLost = 0;
+          for (const [id, a] of after) {
+            const b = before.get(id);
+            if (!b) continue; // a leg that appeared during the window: not comparable
+            dIn += a.in - b.in;
+            dOut += a.out - b.out;
+            dLost += a.lost - b.lost;
+          }
+          let socketDrops = 0;
+          for (const [p, n] of drops1) socketDrops += n - (drops0.get(p) ?? 0);
+          const answeredCalls = afterCalls.length;
+          // Each answered call (the probe's too) brings one stream into each of its two legs.
+          const expected = answeredCalls * 2 * PACKETS_PER_SECOND;
+          const addedP99Ms = (w.throughGateway.delayUs.p99 - w.direct.delayUs.p50) / 1000;
+          const addedP50Ms = (w.throughGateway.delayUs.p50 - w.direct.delayUs.p50) / 1000;
+          const why: string[] = [];
+          if (!reached) why.push(`only ${answeredCalls - 1} of ${level} calls answered`);
+          if (dIn / seconds < 0.95 * expected) why.push(`RTP in ${fmt(dIn / seconds, 0)}/s, expected ${expected}/s (the load generator fell short)`);
+          if (dIn - dOut !== 0) why.push(`${dIn - dOut} packets in but not out`);
+          if (dLost > 0) why.push(`${dLost} sequence gaps on arrival`);
+          if (socketDrops > 0) why.push(`${socketDrops} datagrams dropped at the gateway's sockets`);
+          if (w.throughGateway.lost > 0) why.push(`probe lost ${w.throughGateway.lost} of ${w.throughGateway.sent}`);
+          const lossFree = why.length === 0;
+          if (addedP50Ms >= KEEP_UP_MS) why.push(`median added delay ${fmt(addedP50Ms, 1)} ms: not keeping up`);
+          if (dIn / seconds > 1.05 * expected) why.push(`RTP in ${fmt(dIn / seconds, 0)}/s, more than the ${expected}/s sent: draining a backlog`);
+          const keepsUp = why.length === 0;
+          const delayOk = addedP99Ms < TARGET_P99_MS;
+          if (!delayOk) why.push(`added p99 ${fmt(addedP99Ms, 2)} ms`);
+          r = {
+            level, answeredCalls, reached,
+            rtpInPerSecond: dIn / seconds, rtpExpectedPerSecond: expected,
+            forwardingLoss: dIn - dOut, arrivalGaps: dLost, gatewaySocketDrops: socketDrops,
+            probe: w, addedP99Ms, addedP50Ms,
+            cpuPercent: usage.cpuPercent, waitingPercent: (100 * (wait1 - wait0)) / (seconds * 1e9),
+            loadGeneratorCpuPercent: otherTicks / seconds,
+            rssMb: usage.rssMb.max, loadAverage,
+            lossFree, keepsUp, delayOk, pass: keepsUp && delayOk, why,
+          };
+          levels.push(r);
+          ctx.log(
+            `${level} calls: ${answeredCalls - 1} answered, RTP ${fmt(r.rtpInPerSecond, 0)}/s in (expected ${expected}), in-out ${r.forwardingLoss}, gaps ${dLost}, socket drops ${socketDrops}, ` +
+              `probe ${w.throughGateway.received}/${w.throughGateway.sent} p50 ${fmt(w.throughGateway.delayUs.p50 / 1000, 3)} p99 ${fmt(w.throughGateway.delayUs.p99 / 1000, 3)} ms ` +
+              `(direct p50 ${fmt(w.direct.delayUs.p50 / 1000, 3)} p99 ${fmt(w.direct.delayUs.p99 / 1000, 3)}; minimal relay p50 ${fmt(w.reference.delayUs.p50 / 1000, 3)} p99 ${fmt(w.reference.delayUs.p99 / 1000, 3)}), CPU ${fmt(r.cpuPercent, 0)} % (waiting ${fmt(r.waitingPercent, 0)} %; SIPp and probe ${fmt(r.loadGeneratorCpuPercent, 0)} %), ` +
+              `RSS ${fmt(r.rssMb, 0)} MB, load ${fmt(loadAverage)}: ${r.pass ? 'pass' : `FAIL (${why.join('; ')})`}`,
+          );
+        } catch (e) {
+          // An overloaded gateway may not answer its admin API in time: the level failed, the run goes on to report.
+          r = failedLevel(level, `could not be measured: ${(e as Error).message.split('\n')[0]}`);
+          levels.push(r);
+          ctx.log(`${level} calls: FAIL (${r.why.join('; ')})`);
         }
-        let socketDrops = 0;
-        for (const [p, n] of drops1) socketDrops += n - (drops0.get(p) ?? 0);
-        const answeredCalls = afterCalls.length;
-        // Each answered call (the probe's too) brings one stream into each of its two legs.
-        const expected = answeredCalls * 2 * PACKETS_PER_SECOND;
-        const addedP99Ms = (w.throughGateway.delayUs.p99 - w.direct.delayUs.p50) / 1000;
-        const addedP50Ms = (w.throughGateway.delayUs.p50 - w.direct.delayUs.p50) / 1000;
-        const why: string[] = [];
-        if (!reached) why.push(`only ${answeredCalls - 1} of ${level} calls answered`);
-        if (dIn / seconds < 0.95 * expected) why.push(`RTP in ${fmt(dIn / seconds, 0)}/s, expected ${expected}/s (the load generator fell short)`);
-        if (dIn - dOut !== 0) why.push(`${dIn - dOut} packets in but not out`);
-        if (dLost > 0) why.push(`${dLost} sequence gaps on arrival`);
-        if (socketDrops > 0) why.push(`${socketDrops} datagrams dropped at the gateway's sockets`);
-        if (w.throughGateway.lost > 0) why.push(`probe lost ${w.throughGateway.lost} of ${w.throughGateway.sent}`);
-        const lossFree = why.length === 0;
-        const delayOk = addedP99Ms < TARGET_P99_MS;
-        if (!delayOk) why.push(`added p99 ${fmt(addedP99Ms, 2)} ms`);
-        const r: LevelResult = {
-          level, answeredCalls, reached,
-          rtpInPerSecond: dIn / seconds, rtpExpectedPerSecond: expected,
-          forwardingLoss: dIn - dOut, arrivalGaps: dLost, gatewaySocketDrops: socketDrops,
-          probe: w, addedP99Ms, addedP50Ms,
-          cpuPercent: usage.cpuPercent, waitingPercent: (100 * (wait1 - wait0)) / (seconds * 1e9),
-          loadGeneratorCpuPercent: otherTicks / seconds,
-          rssMb: usage.rssMb.max, loadAverage,
-          lossFree, delayOk, pass: lossFree && delayOk, why,
-        };
-        levels.push(r);
-        ctx.log(
-          `${level} calls: ${answeredCalls - 1} answered, RTP ${fmt(r.rtpInPerSecond, 0)}/s in (expected ${expected}), in-out ${r.forwardingLoss}, gaps ${dLost}, socket drops ${socketDrops}, ` +
-            `probe ${w.throughGateway.received}/${w.throughGateway.sent} p50 ${fmt(w.throughGateway.delayUs.p50 / 1000, 3)} p99 ${fmt(w.throughGateway.delayUs.p99 / 1000, 3)} ms ` +
-            `(direct p50 ${fmt(w.direct.delayUs.p50 / 1000, 3)} p99 ${fmt(w.direct.delayUs.p99 / 1000, 3)}; minimal relay p50 ${fmt(w.reference.delayUs.p50 / 1000, 3)} p99 ${fmt(w.reference.delayUs.p99 / 1000, 3)}), CPU ${fmt(r.cpuPercent, 0)} % (waiting ${fmt(r.waitingPercent, 0)} %; SIPp and probe ${fmt(r.loadGeneratorCpuPercent, 0)} %), ` +
-            `RSS ${fmt(r.rssMb, 0)} MB, load ${fmt(loadAverage)}: ${r.pass ? 'pass' : `FAIL (${why.join('; ')})`}`,
-        );
-        // The delay tail is mostly the machine's (see the minimal relay): keep climbing while nothing is lost.
-        if (!r.lossFree) break;
+        // The delay tail is partly the machine's (see the minimal relay): keep climbing while the gateway keeps up.
+        if (!r.keepsUp) break;
       }
     } finally {
       await probe?.stop().catch(() => undefined);
@@ -292,24 +321,26 @@ const bench: Bench = {
     }
 
     const best = [...levels].reverse().find((l) => l.pass);
-    const bestLossFree = [...levels].reverse().find((l) => l.lossFree);
-    const firstLoss = levels.find((l) => !l.lossFree);
+    const bestKeepingUp = [...levels].reverse().find((l) => l.keepsUp);
+    const firstBehind = levels.find((l) => !l.keepsUp);
     const bestCalls = best?.level ?? 0;
     const ms = (us: number): string => fmt(us / 1000, 3);
     const notes: string[] = [];
-    if (firstLoss) {
+    if (firstBehind) {
       notes.push(
-        `At ${firstLoss.level} calls: ${firstLoss.why.join('; ')} (gateway CPU ${fmt(firstLoss.cpuPercent, 0)} %, waiting for a CPU ${fmt(firstLoss.waitingPercent, 0)} %, ` +
-          `load average ${fmt(firstLoss.loadAverage)}). The relay runs on the gateway's one event loop, so its packet rate is bounded by one core.`,
+        `At ${firstBehind.level} calls: ${firstBehind.why.join('; ')} (gateway CPU ${fmt(firstBehind.cpuPercent, 0)} %, waiting for a CPU ${fmt(firstBehind.waitingPercent, 0)} %, ` +
+          `load average ${fmt(firstBehind.loadAverage)}). The relay runs on the gateway's one event loop, so its packet rate is bounded by one core ` +
+          '(shared here with SIPp, which generates all the calls\' audio on the same 2 CPUs).',
       );
-    } else if (bestLossFree && bestLossFree.level < MAX_CALLS) notes.push(`The run stopped at ${bestLossFree.level} calls for lack of time, not because a level lost packets.`);
-    const delayFails = levels.filter((l) => l.lossFree && !l.delayOk);
+    } else if (bestKeepingUp && bestKeepingUp.level < MAX_CALLS) notes.push(`The run stopped at ${bestKeepingUp.level} calls for lack of time, not because the gateway fell behind.`);
+    const delayFails = levels.filter((l) => l.keepsUp && !l.delayOk);
     if (delayFails.length > 0) {
       const worstRef = Math.max(...delayFails.map((l) => l.probe.reference.delayUs.p99));
       notes.push(
-        `The delay criterion failed at ${delayFails.map((l) => l.level).join(', ')} calls without any loss. At those levels the minimal relay process, which does nothing but receive and send, ` +
-          `had a p99 of up to ${ms(worstRef)} ms itself: on this machine, with its load average above its 2 CPUs, the tail is mostly the wait of a woken process for a CPU, which any relay process pays. ` +
-          'Compare the gateway and minimal relay columns to see what the gateway adds beyond that.',
+        `The p99 criterion failed at ${delayFails.map((l) => l.level).join(', ')} calls with no loss and the gateway keeping up. At those levels the minimal relay process, which relays ` +
+          `only the probe's 100 packets/s, had a p99 of up to ${ms(worstRef)} ms itself: on this machine, with its load average above its 2 CPUs, part of the tail is the wait of a woken ` +
+          "process for a CPU, which any relay pays. The column 'gateway p99 - minimal relay p99' is the part of the tail that is the gateway's own: queueing behind the other calls' " +
+          'packets and the rest of its event loop.',
       );
     }
     notes.push(
@@ -322,18 +353,21 @@ const bench: Bench = {
           label: `concurrent anchored G.711 calls with RTP both ways, no loss and p99 added delay < ${TARGET_P99_MS} ms`,
           value: bestCalls, unit: 'calls', target: `>= ${TARGET_CALLS}`, met: bestCalls >= TARGET_CALLS,
         },
-        { label: 'concurrent anchored G.711 calls with RTP both ways and no loss, whatever the delay', value: bestLossFree?.level ?? 0, unit: 'calls' },
-        { label: 'at the highest loss-free level: RTP packets per second into the gateway (as many go out)', value: bestLossFree ? Math.round(bestLossFree.rtpInPerSecond) : '-', unit: '/s' },
         {
-          label: 'at the highest loss-free level: added forwarding delay p50 / p99 (through the gateway minus the direct path median)',
-          value: bestLossFree ? `${fmt(bestLossFree.addedP50Ms, 3)} / ${fmt(bestLossFree.addedP99Ms, 3)}` : '-', unit: 'ms', target: `p99 < ${TARGET_P99_MS}`,
-          ...(bestLossFree ? { met: bestLossFree.delayOk } : {}),
+          label: `concurrent anchored G.711 calls with RTP both ways, no loss, the gateway keeping up (median added delay < ${KEEP_UP_MS} ms), whatever the p99`,
+          value: bestKeepingUp?.level ?? 0, unit: 'calls',
+        },
+        { label: 'at that level: RTP packets per second into the gateway (as many go out)', value: bestKeepingUp ? Math.round(bestKeepingUp.rtpInPerSecond) : '-', unit: '/s' },
+        {
+          label: 'at that level: added forwarding delay p50 / p99 (through the gateway minus the direct path median)',
+          value: bestKeepingUp ? `${fmt(bestKeepingUp.addedP50Ms, 3)} / ${fmt(bestKeepingUp.addedP99Ms, 3)}` : '-', unit: 'ms', target: `p99 < ${TARGET_P99_MS}`,
+          ...(bestKeepingUp ? { met: bestKeepingUp.delayOk } : {}),
         },
         {
-          label: 'at the highest loss-free level: one-way time through the gateway / through the minimal relay process, p99',
-          value: bestLossFree ? `${ms(bestLossFree.probe.throughGateway.delayUs.p99)} / ${ms(bestLossFree.probe.reference.delayUs.p99)}` : '-', unit: 'ms',
+          label: 'at that level: one-way time through the gateway / through the minimal relay process, p99',
+          value: bestKeepingUp ? `${ms(bestKeepingUp.probe.throughGateway.delayUs.p99)} / ${ms(bestKeepingUp.probe.reference.delayUs.p99)}` : '-', unit: 'ms',
         },
-        ...(best && best !== bestLossFree
+        ...(best && best !== bestKeepingUp
           ? [{ label: `at ${best.level} calls (the highest level meeting both): added delay p50 / p99`, value: `${fmt(best.addedP50Ms, 3)} / ${fmt(best.addedP99Ms, 3)}`, unit: 'ms' }]
           : []),
         {
@@ -344,7 +378,7 @@ const bench: Bench = {
           unit: 'ms',
         },
         { label: `resident memory idle (${2 * MAX_CALLS + 2} extensions)`, value: Number.isFinite(idleRssMb) ? Math.round(idleRssMb) : '-', unit: 'MB', target: '< 150', ...(Number.isFinite(idleRssMb) ? { met: idleRssMb < 150 } : {}) },
-        { label: 'resident memory at the highest loss-free level', value: bestLossFree ? Math.round(bestLossFree.rssMb) : '-', unit: 'MB' },
+        { label: 'resident memory at that level', value: bestKeepingUp ? Math.round(bestKeepingUp.rssMb) : '-', unit: 'MB' },
       ],
       method: [
         `Calls: SIPp callers (tests/bench/sip/uac-call-rtp.xml: PCMU offer, digest auth, then a PCMU tone streamed with rtp_stream from the call's own RTP port) call extensions registered by one SIPp far end ` +
@@ -355,7 +389,8 @@ const bench: Bench = {
           'A level also fails if the load generator did not deliver >= 95 % of the expected packets (then the level was not really offered).',
         `Delay, measured directly: one extra call whose two media ends are sockets of a probe process (tests/bench/sip/rtp-probe.ts, in the namespace) sends a timestamped PCMU packet every 20 ms into leg A and leg B; ` +
           'the gateway relays them out of the other leg to the probe, which takes the time from send to receive on CLOCK_MONOTONIC (a packet not back within 2 s counts as lost). The same packets also go over a direct loopback path (no gateway) at the same instants. ' +
-          'Added delay = through-gateway time minus the direct path\'s median (so the gateway is charged with its own tail, and with the tail of its wait for a CPU). A level passes when the probe lost nothing and the added p99 is under 2 ms. ' +
+          'Added delay = through-gateway time minus the direct path\'s median (so the gateway is charged with its own tail, and with the tail of its wait for a CPU). A level passes when nothing was lost, the gateway kept up (median added delay under one packet interval, 20 ms, ' +
+          'and no more packets in than the calls sent, which would mean it was draining a backlog), and the added p99 is under 2 ms. The climb goes on while the gateway keeps up, whatever the p99. ' +
           'For comparison the probe also times a path through tests/bench/sip/udp-relay.ts, the smallest relay Node can be, in a process of its own: what any user-space relay costs on this machine at that moment.',
         'The gateway as built (dist/cli.js, log level info) alone in a namespace with only lo; RTP pool 20000-29999. CPU and memory of the gateway from /proc over each window; "waiting" = its threads runnable but not running (/proc/PID/schedstat).',
       ],
@@ -364,7 +399,7 @@ const bench: Bench = {
           caption: 'Levels:',
           columns: [
             'calls', 'answered', 'RTP in /s (expected)', 'in - out', 'arrival gaps', 'socket drops', 'probe lost/sent', 'through the gateway p50 / p99 / max ms',
-            'direct p50 / p99 ms', 'minimal relay p50 / p99 ms', 'added p50 / p99 ms', 'gateway CPU %', 'waiting for a CPU %', 'SIPp + probe CPU %', 'RSS MB', 'load avg', 'pass',
+            'direct p50 / p99 ms', 'minimal relay p50 / p99 ms', 'added p50 / p99 ms', 'gateway p99 - minimal relay p99 ms', 'gateway CPU %', 'waiting for a CPU %', 'SIPp + probe CPU %', 'RSS MB', 'load avg', 'pass',
           ],
           rows: levels.map((l) => [
             l.level, l.answeredCalls - 1, `${fmt(l.rtpInPerSecond, 0)} (${l.rtpExpectedPerSecond})`, l.forwardingLoss, l.arrivalGaps, l.gatewaySocketDrops,
@@ -373,6 +408,7 @@ const bench: Bench = {
             `${ms(l.probe.direct.delayUs.p50)} / ${ms(l.probe.direct.delayUs.p99)}`,
             `${ms(l.probe.reference.delayUs.p50)} / ${ms(l.probe.reference.delayUs.p99)}`,
             `${fmt(l.addedP50Ms, 3)} / ${fmt(l.addedP99Ms, 3)}`,
+            fmt((l.probe.throughGateway.delayUs.p99 - l.probe.reference.delayUs.p99) / 1000, 3),
             fmt(l.cpuPercent, 0), fmt(l.waitingPercent, 0), fmt(l.loadGeneratorCpuPercent, 0), fmt(l.rssMb, 0), fmt(l.loadAverage), l.pass ? 'yes' : `no: ${l.why.join('; ')}`,
           ]),
         },

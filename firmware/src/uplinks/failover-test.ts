@@ -46,7 +46,8 @@ export interface FailoverTestUplink {
    * the cloud in trunk mode: null.
    */
   registration: string | { registered: number; total: number } | null;
-  probe: { ok: boolean; status: number | 'timeout'; rttMs: number | null };
+  /** `reason`: why a probe failed (`503 Transport Error: ...certificate...`, `no answer in time`, `interface down`). */
+  probe: { ok: boolean; status: number | 'timeout'; rttMs: number | null; reason: string | null };
 }
 
 export interface FailoverTestResult {
@@ -64,7 +65,7 @@ export interface FailoverTestResult {
 export interface FailoverTestTarget {
   hasUplinks(): boolean;
   readonly mode: GatewayMode;
-  probeAll(): Promise<Array<Omit<FailoverTestUplink, 'probe'> & { outcome: ProbeOutcome }>>;
+  probeAll(): Promise<Array<Omit<FailoverTestUplink, 'probe'> & { outcome: ProbeOutcome & { reason?: string } }>>;
   wouldCarry(): { external: string | null; emergency: string[] };
   simulateHscnDown(seconds: number): void;
   /** Wall-clock ms the simulation ends, if one is in force. */
@@ -112,7 +113,7 @@ export class FailoverTest {
       mode: this.target.mode,
       uplinks: probed.map(({ outcome, ...u }) => ({
         ...u,
-        probe: { ok: outcome.ok, status: outcome.status, rttMs: outcome.rttMs ?? null },
+        probe: { ok: outcome.ok, status: outcome.status, rttMs: outcome.rttMs ?? null, reason: outcome.ok ? null : (outcome.reason ?? null) },
       })),
       wouldCarry: this.target.wouldCarry(),
       simulation:

@@ -357,7 +357,7 @@ export class UplinkManager implements ExternalRoutes, FailoverTestTarget {
   }
 
   /** One OPTIONS to every uplink now (not fed to their health), with each one's state. */
-  async probeAll(): Promise<Array<Omit<FailoverTestUplink, 'probe'> & { outcome: ProbeOutcome }>> {
+  async probeAll(): Promise<Array<Omit<FailoverTestUplink, 'probe'> & { outcome: ProbeOutcome & { reason?: string } }>> {
     const peers: Array<{ peer: UplinkPeer; base: Omit<FailoverTestUplink, 'probe' | 'state'> }> = [];
     const cloud = this.cloud;
     if (cloud) {

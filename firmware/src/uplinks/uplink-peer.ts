@@ -53,11 +53,16 @@ export class UplinkPeer {
   private lastOutcome: ProbeOutcome | undefined;
   /** Why the peer cannot be contacted over TLS (its files could not be read), if so. */
   private tlsProblem: string | undefined;
+  /** The last failed probe's status and reason phrase (a stand-in's says what failed: a refused certificate...). */
+  private lastFailure: string | undefined;
 
   constructor(private readonly o: UplinkPeerOptions) {
     this.log = o.logger.child({ component: 'uplink', uplink: o.name });
     this.health = new UplinkHealth({ failAfter: o.probe.failAfter, recoverAfterMs: o.probe.recoverAfterMs }, (c) => {
-      this.log.info({ from: c.from, to: c.to, reason: c.reason, lastProbe: this.lastOutcome?.status }, `uplink ${o.name} ${c.to} (${c.reason})`);
+      const why = c.to === 'down' || c.to === 'suspect' ? this.lastFailure : undefined;
+      const line = { from: c.from, to: c.to, reason: c.reason, lastProbe: this.lastOutcome?.status, ...(why ? { why } : {}) };
+      if (c.to === 'down') this.log.warn(line, `uplink ${o.name} ${c.to} (${c.reason})${why ? `: ${why}` : ''}`);
+      else this.log.info(line, `uplink ${o.name} ${c.to} (${c.reason})`);
       o.onHealth(c);
     });
     this.prober = new OptionsProber({
@@ -87,6 +92,11 @@ export class UplinkPeer {
 
   get lastProbe(): ProbeOutcome | undefined {
     return this.lastOutcome;
+  }
+
+  /** The last failed probe's status and reason, e.g. `503 Transport Error: ... certificate ...`. */
+  get lastProbeFailure(): string | undefined {
+    return this.lastFailure;
   }
 
   /** Resolve, then probe; resolves once the first resolution has been tried. */
@@ -168,14 +178,18 @@ export class UplinkPeer {
    * lost within the probe timeout like any probe, with its round trip; not
    * fed to the health machine (a test must not move the uplink's state).
    */
-  probeOnce(): Promise<ProbeOutcome> {
+  probeOnce(): Promise<ProbeOutcome & { reason?: string }> {
     const clock = this.o.clock;
     const started = clock.monotonic();
     return new Promise((resolve) => {
-      const timer = clock.setTimer(this.o.probe.timeoutMs ?? this.o.probe.intervalMs, () => resolve({ ok: false, status: 'timeout' }));
+      const timer = clock.setTimer(this.o.probe.timeoutMs ?? this.o.probe.intervalMs, () => resolve({ ok: false, status: 'timeout', reason: 'no answer in time' }));
       const settle = (status: number): void => {
         timer.cancel();
-        resolve(isProbeAnswer(status) ? { ok: true, status, rttMs: clock.monotonic() - started } : { ok: false, status });
+        resolve(
+          isProbeAnswer(status)
+            ? { ok: true, status, rttMs: clock.monotonic() - started }
+            : { ok: false, status, ...(this.lastFailure ? { reason: this.lastFailure } : {}) },
+        );
       };
       this.sendProbe().then(settle, () => settle(503));
     });
@@ -183,9 +197,18 @@ export class UplinkPeer {
 
   private async sendProbe(): Promise<number> {
     const peer = this.resolvedValue;
-    if (!peer) return 503;
-    if (this.link?.current() === 'down') return 503;
-    if (this.tlsProblem) return 503;
+    if (!peer) {
+      this.lastFailure = 'the peer does not resolve';
+      return 503;
+    }
+    if (this.link?.current() === 'down') {
+      this.lastFailure = 'interface down';
+      return 503;
+    }
+    if (this.tlsProblem) {
+      this.lastFailure = this.tlsProblem;
+      return 503;
+    }
     const scheme = schemeFor(peer);
     const target = `${scheme}:${uriHostPort(peer)}`;
     const tlsServerName = this.o.tls?.serverNameFor(peer);
@@ -198,11 +221,13 @@ export class UplinkPeer {
       headers: [['Accept', 'application/sdp']],
       ...(tlsServerName ? { tlsServerName } : {}),
     });
+    this.lastFailure = isProbeAnswer(response.status) ? undefined : `${response.status} ${response.reason}`;
     return response.status;
   }
 
   private onProbe(outcome: ProbeOutcome): void {
     this.lastOutcome = outcome;
+    if (outcome.status === 'timeout') this.lastFailure = 'no answer in time';
     if (!this.running) return;
     if (outcome.ok) this.health.probeAnswered(this.o.clock.monotonic());
     else {

@@ -143,9 +143,9 @@ test('probe: every uplink probed now with its round trip; nothing moves (mode, s
   assert.equal(
     r.uplinks.map((u) => [u.name, u.kind, u.state, u.health, u.peer, u.registration, u.probe]),
     [
-      ['cloud', 'cloud', 'up', 'up', `udp:${CLOUD}:5060`, null, { ok: true, status: 200, rttMs: 40 }],
-      ['backup', 'trunk', 'standby', 'up', `udp:${BACKUP}:5060`, 'registered', { ok: true, status: 200, rttMs: 120 }],
-      ['spare', 'trunk', 'standby', 'up', `udp:${SPARE_PROXY}:5060`, 'registered', { ok: false, status: 'timeout', rttMs: null }],
+      ['cloud', 'cloud', 'up', 'up', `udp:${CLOUD}:5060`, null, { ok: true, status: 200, rttMs: 40, reason: null }],
+      ['backup', 'trunk', 'standby', 'up', `udp:${BACKUP}:5060`, 'registered', { ok: true, status: 200, rttMs: 120, reason: null }],
+      ['spare', 'trunk', 'standby', 'up', `udp:${SPARE_PROXY}:5060`, 'registered', { ok: false, status: 'timeout', rttMs: null, reason: 'no answer in time' }],
     ],
   );
   assert.equal(r.wouldCarry, { external: 'cloud', emergency: ['cloud', 'backup', 'spare'] });
@@ -178,6 +178,14 @@ test('probe: in survivability the report says the trunk carries external calls a
     ],
   );
   assert.equal(r.wouldCarry, { external: 'backup', emergency: ['backup', 'cloud'] });
+  await w.stop();
+});
+
+test('probe: a refused probe reports the status and reason it got (e.g. a TLS certificate refused by the transport)', async () => {
+  const w = await world();
+  w.ua.answer = (o) => (o.destination.address === BACKUP ? 503 : 200);
+  const r = await w.command({});
+  assert.equal(r.uplinks[1]?.probe, { ok: false, status: 503, rttMs: null, reason: '503 X' });
   await w.stop();
 });
 

@@ -170,10 +170,12 @@ export class UserAgentCore implements TransactionUser, SessionHost {
               done = true;
               resolve({ response: createResponse(req, 408), request: req });
             },
-            onTransportError: () => {
+            onTransportError: (err) => {
               if (done) return;
               done = true;
-              resolve({ response: createResponse(req, 503), request: req });
+              // The stand-in's reason phrase says what failed (a refused TLS certificate, a refused connection): it is never sent.
+              const why = err.message.replace(/[\r\n]+/g, ' ').slice(0, 200);
+              resolve({ response: createResponse(req, 503, `Transport Error: ${why}`), request: req });
             },
           },
         });

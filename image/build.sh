@@ -84,14 +84,15 @@ mkdir -p "$WORK/node"
 NODE_BIN="$WORK/node/package/bin/node"
 [ -x "$NODE_BIN" ] || die "no node binary in $node_pkg"
 
-# The unit speaks sd_notify (Type=notify, WatchdogSec=) once the gateway pets
-# the service watchdog (hw/watchdog). A bundle that does not yet would be
-# killed every 30 s, so it gets a plain service instead (and a warning here).
+# The unit is Type=notify with WatchdogSec=30: the gateway sends READY=1 once
+# it serves and pets WATCHDOG=1 while healthy (firmware/src/wiring/hardware.ts).
+# A bundle without sd_notify predates that wiring (a stale dist/): systemd
+# would never see it start, so rebuild it rather than ship it.
 if ! grep -q 'WATCHDOG=1' "$app/dist/cli.js"; then
-  log "warning: the bundled gateway does not send sd_notify yet: pgw.service falls back to Type=simple without WatchdogSec"
-  NOTIFY_FALLBACK=1
-else
-  NOTIFY_FALLBACK=0
+  log "$DIST/cli.js does not send sd_notify (stale bundle): rebuilding it (tsup)"
+  rm -rf "$app/dist"
+  (cd "$REPO" && npx tsup --out-dir "$app/dist" >/dev/null)
+  grep -q 'WATCHDOG=1' "$app/dist/cli.js" || die "the bundled gateway does not send sd_notify: pgw.service (Type=notify) would never start"
 fi
 
 # ------------------------------------------------------------ root file system
@@ -120,11 +121,6 @@ nice -n 19 mmdebstrap --mode=root --variant=minbase --arch="$ARCH" --components=
   --customize-hook="ln -sf /run/systemd/resolve/stub-resolv.conf \"\$1/etc/resolv.conf\"" \
   "$SUITE" "$rootfs" "$MIRROR" 2>&1 | grep -v '^I: ' >&2 || true
 [ -x "$rootfs/usr/bin/node" ] || die "mmdebstrap did not finish (see above)"
-
-if [ "$NOTIFY_FALLBACK" = 1 ]; then
-  mkdir -p "$rootfs/etc/systemd/system/pgw.service.d"
-  printf '[Service]\nType=simple\nWatchdogSec=0\n' > "$rootfs/etc/systemd/system/pgw.service.d/10-no-sd-notify.conf"
-fi
 
 # Mount points on the read-only root, and a machine-id systemd fills in at boot.
 mkdir -p "$rootfs/data" "$rootfs/boot/efi" "$rootfs/boot/autoboot"
@@ -195,7 +191,7 @@ cat > "$OUT/build-info.json" <<JSON
 { "board": "$BOARD", "arch": "$ARCH", "version": "$VERSION", "suite": "$SUITE", "kernel": "$kver",
   "image": "pgw-$BOARD.img", "imageBytes": $(stat -c %s "$OUT/pgw-$BOARD.img"),
   "rootfs": "rootfs.ext4", "rootfsBytes": $(stat -c %s "$OUT/rootfs.ext4"),
-  "sdNotify": $([ "$NOTIFY_FALLBACK" = 0 ] && echo true || echo false),
+  "sdNotify": true,
   "builtAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "seconds": $secs }
 JSON
 log "done in ${secs}s: $OUT/pgw-$BOARD.img"

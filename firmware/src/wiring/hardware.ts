@@ -215,8 +215,8 @@ async function readArp(): Promise<Map<string, string>> {
   }
 }
 
-/** SIP listening, the admin API answering and the data directory writable. */
-async function gatewayHealthy(b: HardwareBindings): Promise<boolean> {
+/** The watchdog keeper's health: SIP listening, the admin API answering and the data directory writable. */
+export async function gatewayHealthy(b: Pick<HardwareBindings, 'sipListening' | 'adminUrl' | 'dataDir'>): Promise<boolean> {
   if (b.sipListening() === 0) return false;
   try {
     await access(b.dataDir, constants.W_OK);

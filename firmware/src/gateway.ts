@@ -212,6 +212,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       sipListening: () => sip.transport.listening().length,
       adminUrl: admin.url(),
       dataDir: options.dataDir,
+      ota: () => ota.agent?.report() ?? null,
       ...(syncNow ? { publishAlarm: (e) => syncNow.publishEvent({ type: 'alarm', ...e }) } : {}),
     });
     uplinks.on('mode', () => hardware.notify());

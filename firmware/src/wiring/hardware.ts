@@ -15,6 +15,7 @@
 import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { boardProfile, interfaceRoles } from '../../../hw/boards/index.js';
 import type { BoardProfile } from '../../../hw/boards/index.js';
 import { devSimAt } from '../../../hw/boards/dev-sim.js';
@@ -44,6 +45,19 @@ export interface GatewayHardwareOptions {
   healthIntervalMs?: number;
   /** Panel repaint period (default 2 s). */
   panelRefreshMs?: number;
+  /**
+   * Where first boot leaves the claim code (`claim-code`, until `claimed`
+   * exists; image/rootfs/usr/lib/pgw/firstboot.sh). Default PGW_IDENTITY_DIR,
+   * else /data/identity.
+   */
+  identityDir?: string;
+}
+
+/** The OTA agent's report, as much of it as the panel shows (ota/protocol/reported.ts). */
+export interface OtaPanelSource {
+  state: string;
+  target: { version: string } | null;
+  progress: { percent: number } | null;
 }
 
 /** What the gateway's services give the hardware once they are up. */
@@ -57,6 +71,8 @@ export interface HardwareBindings {
   dataDir: string;
   /** A health alarm for the cloud (`events`); absent without device.cloud. */
   publishAlarm?: (event: HealthAlarmEvent & { at: string }) => void;
+  /** The update agent's report, for the panel's OTA page; null without an agent. */
+  ota?: () => OtaPanelSource | null;
   /** Held twice on the panel: wipe and reboot. Default: logged and refused. */
   onFactoryReset?: () => Promise<void>;
 }
@@ -121,6 +137,7 @@ export async function startGatewayHardware(o: GatewayHardwareOptions): Promise<G
   const offs: Array<() => void> = [];
   // The neighbour table as of the last ports() call (read asynchronously, then joined synchronously).
   let arpTable = new Map<string, string>();
+  const claim = claimCodeReader(o.identityDir ?? env.PGW_IDENTITY_DIR ?? '/data/identity', o.clock);
   log.info(
     { board: board.name, panel: hw.panel !== null, modem: hw.modem !== null, poe: hw.poe !== null, watchdog: hw.watchdog.kind },
     'hardware opened',
@@ -157,8 +174,8 @@ export async function startGatewayHardware(o: GatewayHardwareOptions): Promise<G
               health: health.latest(),
               alarms: health.alarms(),
               modem: hw.modem?.linkHealth() ?? null,
-              ota: null,
-              claimCode: null,
+              ota: otaView(b.ota?.() ?? null),
+              claimCode: await claim.read(),
             }),
           onFactoryReset: b.onFactoryReset ?? (async () => log.warn('factory reset asked for on the panel: not wired on this build, refused')),
         });
@@ -213,6 +230,31 @@ async function readArp(): Promise<Map<string, string>> {
   } catch {
     return new Map();
   }
+}
+
+/** Only while an update runs: the panel shows its page and blinks green. */
+export function otaView(r: OtaPanelSource | null): { state: string; version?: string; percent?: number } | null {
+  if (!r || r.state === 'idle') return null;
+  return { state: r.state, ...(r.target ? { version: r.target.version } : {}), ...(r.progress ? { percent: r.progress.percent } : {}) };
+}
+
+/** The claim code while the box is unclaimed, re-read at most every 30 s (the panel asks every 2 s). */
+export function claimCodeReader(dir: string, clock: Clock): { read(): Promise<string | null> } {
+  let cached: string | null = null;
+  let readAt = -Infinity;
+  return {
+    async read() {
+      if (clock.monotonic() - readAt < 30_000) return cached;
+      readAt = clock.monotonic();
+      try {
+        await access(join(dir, 'claimed'));
+        cached = null;
+      } catch {
+        cached = (await readFile(join(dir, 'claim-code'), 'utf8').catch(() => '')).trim() || null;
+      }
+      return cached;
+    },
+  };
 }
 
 /** The watchdog keeper's health: SIP listening, the admin API answering and the data directory writable. */

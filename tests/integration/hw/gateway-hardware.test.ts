@@ -57,8 +57,8 @@ test('the gateway drives the dev-sim panel, modem, PoE ports and the systemd wat
         const adminPort = await freeUdpPort();
         const p = testPractice({ extensions: [{ number: '201', name: 'Reception 1', password: 'pw-201-secret' }] });
         const practice = { ...p, sip: { ...(p.sip as object), listen: [{ transport: 'udp', host: '127.0.0.1', port: sipPort }] } };
-        // The gateway inherits the environment: the rig's directory and systemd's notify socket (pets every second).
-        Object.assign(process.env, { PGW_SIM_DIR: rig.dir, NOTIFY_SOCKET: notifySocket, WATCHDOG_USEC: '2000000' });
+        // The gateway inherits the environment: the rig's directory, no claim code, systemd's notify socket (pets every second).
+        Object.assign(process.env, { PGW_SIM_DIR: rig.dir, PGW_IDENTITY_DIR: join(dir, 'identity'), NOTIFY_SOCKET: notifySocket, WATCHDOG_USEC: '2000000' });
         gw = await startGateway({ dir: join(dir, 'gw'), practice, device: { board: 'dev-sim', admin: { listen: `127.0.0.1:${adminPort}` } } });
         const admin = `http://127.0.0.1:${adminPort}/api/v1`;
 

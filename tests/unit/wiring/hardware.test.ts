@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { DeviceSchema } from '../../../firmware/src/config/index.js';
 import { FakeClock } from '../../../firmware/src/util/clock.js';
 import { silentLogger } from '../../../firmware/src/util/logger.js';
-import { gatewayHealthy, resolveBoard, startGatewayHardware } from '../../../firmware/src/wiring/hardware.js';
+import { claimCodeReader, gatewayHealthy, otaView, resolveBoard, startGatewayHardware } from '../../../firmware/src/wiring/hardware.js';
 
 const logger = silentLogger();
 const device = (extra: Record<string, unknown>) => DeviceSchema.parse({ id: 'pgw-test', admin: { listen: '127.0.0.1:0' }, ...extra });
@@ -85,6 +85,31 @@ test('watchdog health: SIP listening, the admin API answering, the data director
     assert.is(await gatewayHealthy(ok), false, 'admin API gone');
   } finally {
     server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the panel shows an update only while one runs', () => {
+  assert.is(otaView(null), null);
+  assert.is(otaView({ state: 'idle', target: null, progress: null }), null);
+  assert.equal(otaView({ state: 'downloading', target: { version: '1.2.0' }, progress: { percent: 42 } }), { state: 'downloading', version: '1.2.0', percent: 42 });
+  assert.equal(otaView({ state: 'trial', target: { version: '1.2.0' }, progress: null }), { state: 'trial', version: '1.2.0' });
+});
+
+test('the claim code from first boot, until the box is claimed; re-read every 30 s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgw-claim-'));
+  const clock = new FakeClock();
+  try {
+    const claim = claimCodeReader(dir, clock);
+    assert.is(await claim.read(), null, 'no identity yet');
+    writeFileSync(join(dir, 'claim-code'), 'K7QX-M2PD\n');
+    assert.is(await claim.read(), null, 'cached');
+    clock.advance(30_000);
+    assert.is(await claim.read(), 'K7QX-M2PD');
+    writeFileSync(join(dir, 'claimed'), '');
+    clock.advance(30_000);
+    assert.is(await claim.read(), null, 'claimed: the panel goes home to the mode page');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

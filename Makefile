@@ -3,8 +3,7 @@ SHELL := /bin/bash
 EXAMPLE ?= ../shared/examples/gateway.json
 DATA ?= ./var
 # Debian packages the integration tests and benchmarks drive as real peers.
-DEB_PACKAGES := baresip-core sip-tester mosquitto sox socat kamailio kamailio-tls-modules iproute2
-DEB_COMMANDS := baresip sipp mosquitto sox socat kamailio ip
+DEB_PACKAGES := baresip-core sip-tester mosquitto sox socat kamailio kamailio-tls-modules iproute2 openssl
 
 .PHONY: all deps deps-npm deps-deb build typecheck lint test test-unit test-integration run bench image ota-bundle qemu-smoke clean
 BOARD ?= x86-poe
@@ -21,9 +20,11 @@ node_modules/.package-lock.json: package.json $(wildcard package-lock.json)
 	npm install --no-audit --no-fund
 	@touch $@
 
-# Installs the Debian packages only when one of their commands is missing.
+# Installs the Debian packages only when one of them is not installed (by package, not by
+# command: kamailio-tls-modules adds no command of its own).
 deps-deb:
-	@missing=""; for c in $(DEB_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages (missing:$$missing)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \

@@ -275,7 +275,8 @@ const bench: Bench = {
           const addedP99Ms = (w.throughGateway.delayUs.p99 - w.direct.delayUs.p50) / 1000;
           const addedP50Ms = (w.throughGateway.delayUs.p50 - w.direct.delayUs.p50) / 1000;
           const why: string[] = [];
-          if (!reached) why.push(`only ${answeredCalls - 1} of ${level} calls answered`);
+          // The probe's call is one of the answered calls.
+          if (answeredCalls - 1 < level) why.push(`only ${answeredCalls - 1} of ${level} calls answered${reached ? '' : ' in time'}`);
           if (dIn / seconds < 0.95 * expected) why.push(`RTP in ${fmt(dIn / seconds, 0)}/s, expected ${expected}/s (the load generator fell short)`);
           if (dIn - dOut !== 0) why.push(`${dIn - dOut} packets in but not out`);
           if (dLost > 0) why.push(`${dLost} sequence gaps on arrival`);

@@ -85,7 +85,7 @@ const bench: Bench = {
   timeoutMs: 5 * 60_000,
   async run(ctx): Promise<BenchResult> {
     const users = makeUsers(USERS);
-    const sippVersion = await versionOf('sipp', ['-v'], /SIPp (v[\w.-]+)/);
+    const sippVersion = await versionOf('sipp', ['-v'], /SIPp (v\d[\w.-]*\w)/);
     const kamailioVersion = await versionOf('kamailio', ['-v'], /version: kamailio ([\d.]+)/);
     const netns = await createNamespace('bench-reg');
     // Half of the time left for each system (whatever the gateway does not use, Kamailio may).
@@ -134,6 +134,13 @@ const bench: Bench = {
         notes.push(
           `Kamailio's figure is a lower bound: ${kNeverFailed ? 'no step failed within the time allowed' : `at the first failing step SIPp itself used ${fmt(theirs.firstFailing!.sippCpuPercent, 0)} % of a core`}, ` +
             'so the load generator, not Kamailio, may have been the limit; our ratio to it is then an upper bound.',
+        );
+      }
+      if (ours.firstFailing && theirs.firstFailing) {
+        notes.push(
+          `At the first failing step the gateway's threads waited for a CPU ${fmt(ours.firstFailing.mainThreads.waitPercent, 0)} % of the time (load average ${fmt(ours.firstFailing.loadAverage)}), ` +
+            `Kamailio's worker processes ${fmt(theirs.firstFailing.mainThreads.waitPercent, 0)} % (summed over its processes; load average ${fmt(theirs.firstFailing.loadAverage)}): ` +
+            "both ran on a machine other work was also using, Kamailio's two workers needing both CPUs. Its UDP receive-buffer drops are its socket overflowing while its workers waited.",
         );
       }
       if (ours.firstFailing) {

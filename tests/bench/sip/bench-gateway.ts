@@ -52,7 +52,11 @@ export interface BenchGatewayOptions {
   logLevel?: 'info' | 'warn' | 'debug';
   /** calls.deadMediaSeconds (default: the product default). */
   deadMediaSeconds?: number;
-  /** Extra node options before the script (e.g. ['--cpu-prof'] to find a bottleneck). */
+  /**
+   * Extra node options before the script (e.g. ['--cpu-prof'] to find a bottleneck); default from
+   * PGW_BENCH_GATEWAY_NODE_ARGS (space-separated), so any benchmark can be profiled without editing it:
+   *   PGW_BENCH_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node --import tsx tests/bench/run.ts sip-media --no-doc
+   */
   nodeArgs?: string[];
 }
 
@@ -64,6 +68,10 @@ export function assertBuilt(): void {
 /** When dist/cli.js was built (ms since the epoch). */
 export function builtAt(): number {
   return statSync(GATEWAY_CLI).mtimeMs;
+}
+
+function envNodeArgs(): string[] {
+  return (process.env.PGW_BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
 export function benchPractice(o: BenchGatewayOptions): Record<string, unknown> {
@@ -122,7 +130,7 @@ export async function startBenchGateway(o: BenchGatewayOptions): Promise<BenchGa
   const proc = nsSpawn(
     o.netns,
     'sh',
-    ['-c', 'exec "$@" >>"$LOG" 2>&1', 'pgw', process.execPath, ...(o.nodeArgs ?? []), GATEWAY_CLI, 'run', '--config', configFile, '--data', dataDir, '--log-level', o.logLevel ?? 'info'],
+    ['-c', 'exec "$@" >>"$LOG" 2>&1', 'pgw', process.execPath, ...(o.nodeArgs ?? envNodeArgs()), GATEWAY_CLI, 'run', '--config', configFile, '--data', dataDir, '--log-level', o.logLevel ?? 'info'],
     { cwd: ROOT, env: { ...process.env, LOG: logPath } },
   );
   const logLines = (): Array<Record<string, unknown>> =>

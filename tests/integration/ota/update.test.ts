@@ -66,7 +66,12 @@ test('a good update commits, and the retained report says so to a newcomer', asy
   assert.is(committed.id, target.id);
   assert.equal(await readBootEnv(box.slotsRoot), { primary: 'b', armed: null, tries: 0 });
   const seen = [...new Set(world.reports.get('pgw-good')!.map((r) => r.state))];
-  assert.equal(seen, ['idle', 'checking', 'downloading', 'verifying', 'waiting-window', 'waiting-idle', 'installing', 'rebooting', 'trial', 'committed']);
+  // The reporter keeps one publish in flight and coalesces what changes meanwhile (ota/agent/reporter.ts),
+  // so on a fast run a passing state may never be published; the order never changes, and the states the
+  // agent rests in (idle, rebooting until the reboot, trial during the soak, committed) are always seen.
+  const path = ['idle', 'checking', 'downloading', 'verifying', 'waiting-window', 'waiting-idle', 'installing', 'rebooting', 'trial', 'committed'];
+  assert.equal(seen, path.filter((s) => seen.includes(s)), `states in the agent's order: ${seen.join(' → ')}`);
+  for (const resting of ['idle', 'rebooting', 'trial', 'committed']) assert.ok(seen.includes(resting), `${resting} was reported: ${seen.join(' → ')}`);
   const downloads = world.reports.get('pgw-good')!.filter((r) => r.progress?.phase === 'download');
   assert.ok(downloads.some((r) => r.progress!.percent === 100));
   // An admin connecting later reads the truth from the retained message.

@@ -18,12 +18,12 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { PgwError } from '../../firmware/src/util/errors.js';
 import { writeFileAtomic } from '../../firmware/src/store/atomic-file.js';
 import { GRUBENV_SIZE, parseGrubEnv, serializeGrubEnv } from './grubenv.js';
-import { openRawReader, openRawWriter } from './slot-io.js';
+import { openRawReader, openRawSlotWriter, rawDeviceCapacity } from './slot-io.js';
 import { isSlotName } from './types.js';
 import type { SlotBackend, SlotName, SlotPayloadFormat, SlotStatus, TrialBoot } from './types.js';
 
@@ -138,26 +138,12 @@ export class GrubSlotBackend implements SlotBackend {
   }
 
   async capacity(slot: SlotName): Promise<number | null> {
-    const dev = this.options.slots[slot].rootDevice;
-    const st = await stat(dev).catch(() => undefined);
-    if (!st) return null;
-    if (st.isFile()) return st.size;
-    if (!st.isBlockDevice()) return null;
-    try {
-      const sectors = Number((await readFile(join(this.options.sysBlockDir ?? '/sys/class/block', basename(dev), 'size'), 'utf8')).trim());
-      return Number.isFinite(sectors) ? sectors * 512 : null;
-    } catch {
-      return null;
-    }
+    return rawDeviceCapacity(this.options.slots[slot].rootDevice, this.options.sysBlockDir);
   }
 
   async openWriter(slot: SlotName, options: { format: SlotPayloadFormat; size: number }): Promise<Writable> {
-    if (options.format !== 'raw') throw slotErr('grub slots take raw images only');
-    const st = await this.status();
-    if (slot === st.booted) throw slotErr(`refusing to write slot ${slot}: it is the running slot`);
-    const cap = await this.capacity(slot);
-    if (cap !== null && options.size > cap) throw slotErr(`the image (${options.size} bytes) does not fit slot ${slot} (${cap} bytes)`);
-    return openRawWriter(this.options.slots[slot].rootDevice, { truncate: false, limit: cap });
+    const { booted } = await this.status();
+    return openRawSlotWriter({ backend: 'grub', slot, booted, device: this.options.slots[slot].rootDevice, ...options, sysBlockDir: this.options.sysBlockDir });
   }
 
   async openReader(slot: SlotName, size: number): Promise<Readable | undefined> {

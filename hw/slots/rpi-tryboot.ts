@@ -16,14 +16,14 @@
  *   /proc/device-tree/chosen/bootloader/partition and .../tryboot, each a
  *   32-bit big-endian cell.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { writeFileAtomic } from '../../firmware/src/store/atomic-file.js';
 import { PgwError } from '../../firmware/src/util/errors.js';
 import { parseAutoboot, serializeAutoboot } from './autoboot-txt.js';
 import type { AutobootConfig } from './autoboot-txt.js';
-import { openRawReader, openRawWriter } from './slot-io.js';
+import { openRawReader, openRawSlotWriter, rawDeviceCapacity } from './slot-io.js';
 import { SLOT_NAMES } from './types.js';
 import type { SlotBackend, SlotName, SlotPayloadFormat, SlotStatus, TrialBoot } from './types.js';
 
@@ -114,27 +114,12 @@ export class RpiTrybootBackend implements SlotBackend {
   }
 
   async capacity(slot: SlotName): Promise<number | null> {
-    const dev = this.options.slots[slot].rootDevice;
-    const st = await stat(dev).catch(() => undefined);
-    if (!st) return null;
-    if (st.isFile()) return st.size;
-    if (!st.isBlockDevice()) return null;
-    try {
-      // /sys/class/block/<name>/size counts 512-byte sectors whatever the device's block size.
-      const sectors = Number((await readFile(join(this.options.sysBlockDir ?? '/sys/class/block', basename(dev), 'size'), 'utf8')).trim());
-      return Number.isFinite(sectors) ? sectors * 512 : null;
-    } catch {
-      return null;
-    }
+    return rawDeviceCapacity(this.options.slots[slot].rootDevice, this.options.sysBlockDir);
   }
 
   async openWriter(slot: SlotName, options: { format: SlotPayloadFormat; size: number }): Promise<Writable> {
-    if (options.format !== 'raw') throw slotErr('rpi-tryboot slots take raw images only');
-    const st = await this.status();
-    if (slot === st.booted) throw slotErr(`refusing to write slot ${slot}: it is the running slot`);
-    const cap = await this.capacity(slot);
-    if (cap !== null && options.size > cap) throw slotErr(`the image (${options.size} bytes) does not fit slot ${slot} (${cap} bytes)`);
-    return openRawWriter(this.options.slots[slot].rootDevice, { truncate: false, limit: cap });
+    const { booted } = await this.status();
+    return openRawSlotWriter({ backend: 'rpi-tryboot', slot, booted, device: this.options.slots[slot].rootDevice, ...options, sysBlockDir: this.options.sysBlockDir });
   }
 
   async openReader(slot: SlotName, size: number): Promise<Readable | undefined> {

@@ -9,12 +9,13 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { PgwError } from '../../firmware/src/util/errors.js';
+import type { SlotName, SlotPayloadFormat } from './types.js';
 
 function slotError(message: string, cause?: unknown): PgwError {
   return new PgwError('PGW_E_OTA_SLOT', message, cause === undefined ? {} : { cause });
@@ -141,4 +142,43 @@ export async function openTarWriter(dir: string): Promise<Writable> {
       cb(err);
     },
   });
+}
+
+/**
+ * Bytes a slot's root device can hold: an image file's size, a block
+ * device's from /sys/class/block/<name>/size (512-byte sectors whatever the
+ * device's block size); null when unknown.
+ */
+export async function rawDeviceCapacity(device: string, sysBlockDir = '/sys/class/block'): Promise<number | null> {
+  const st = await stat(device).catch(() => undefined);
+  if (!st) return null;
+  if (st.isFile()) return st.size;
+  if (!st.isBlockDevice()) return null;
+  try {
+    const sectors = Number((await readFile(join(sysBlockDir, basename(device), 'size'), 'utf8')).trim());
+    return Number.isFinite(sectors) ? sectors * 512 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The writer for a raw-image slot of a boot-loader backend (grub, rpi-tryboot):
+ * refuses other payload formats, the running slot, and an image larger than
+ * the slot; never writes past the slot's end.
+ */
+export async function openRawSlotWriter(o: {
+  backend: string;
+  slot: SlotName;
+  booted: SlotName;
+  device: string;
+  format: SlotPayloadFormat;
+  size: number;
+  sysBlockDir?: string;
+}): Promise<Writable> {
+  if (o.format !== 'raw') throw slotError(`${o.backend} slots take raw images only`);
+  if (o.slot === o.booted) throw slotError(`refusing to write slot ${o.slot}: it is the running slot`);
+  const cap = await rawDeviceCapacity(o.device, o.sysBlockDir);
+  if (cap !== null && o.size > cap) throw slotError(`the image (${o.size} bytes) does not fit slot ${o.slot} (${cap} bytes)`);
+  return openRawWriter(o.device, { truncate: false, limit: cap });
 }

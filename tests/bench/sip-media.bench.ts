@@ -339,8 +339,9 @@ const bench: Bench = {
       const worstRef = Math.max(...delayFails.map((l) => l.probe.reference.delayUs.p99));
       notes.push(
         `The p99 criterion failed at ${delayFails.map((l) => l.level).join(', ')} calls with no loss and the gateway keeping up. At those levels the minimal relay process, which relays ` +
-          `only the probe's 100 packets/s, had a p99 of up to ${ms(worstRef)} ms itself: on this machine, with its load average above its 2 CPUs, part of the tail is the wait of a woken ` +
-          "process for a CPU, which any relay pays. The column 'gateway p99 - minimal relay p99' is the part of the tail that is the gateway's own: queueing behind the other calls' " +
+          `only the probe's 100 packets/s, had a p99 of up to ${ms(worstRef)} ms itself: part of the tail is the wait of a woken process for a CPU on this shared machine ` +
+          `(load average ${fmt(Math.min(...delayFails.map((l) => l.loadAverage)))}-${fmt(Math.max(...delayFails.map((l) => l.loadAverage)))} at those levels, 2 CPUs), which any relay pays. ` +
+          "The column 'gateway p99 - minimal relay p99' is the part of the tail that is the gateway's own: queueing behind the other calls' " +
           'packets and the rest of its event loop.',
       );
     }

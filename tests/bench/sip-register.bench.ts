@@ -138,7 +138,7 @@ const bench: Bench = {
       }
       if (ours.firstFailing && theirs.firstFailing) {
         notes.push(
-          `At the first failing step the gateway's threads waited for a CPU ${fmt(ours.firstFailing.mainThreads.waitPercent, 0)} % of the time (load average ${fmt(ours.firstFailing.loadAverage)}), ` +
+          `At the lowest failing rate the gateway's threads waited for a CPU ${fmt(ours.firstFailing.mainThreads.waitPercent, 0)} % of the time (load average ${fmt(ours.firstFailing.loadAverage)}), ` +
             `Kamailio's worker processes ${fmt(theirs.firstFailing.mainThreads.waitPercent, 0)} % (summed over its processes; load average ${fmt(theirs.firstFailing.loadAverage)}): ` +
             "both ran on a machine other work was also using, Kamailio's two workers needing both CPUs. Its UDP receive-buffer drops are its socket overflowing while its workers waited.",
         );

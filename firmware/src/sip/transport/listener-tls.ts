@@ -28,6 +28,9 @@ export async function readListenerTls(
       throw new PgwError('PGW_E_CONFIG_READ', `cannot read the SIP TLS file ${path}: ${(e as Error).message}`, { cause: e, context: { path } });
     }
   };
-  const [cert, key] = await Promise.all([read(point.tls.cert), read(point.tls.key)]);
+  // One after the other, so a box missing both files always names the certificate first: the
+  // installer's message does not depend on which read failed first.
+  const cert = await read(point.tls.cert);
+  const key = await read(point.tls.key);
   return { cert, key };
 }

@@ -23,14 +23,12 @@
  */
 import type { CloudAccountConfig, CloudUplinkConfig } from '../config/practice-schema.js';
 import { Registration } from '../sip/ua/registration.js';
-import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { LinkStateSource } from './link-watcher.js';
-import { uriHostPort, type PeerDns } from './peer-address.js';
+import { uriHostPort } from './peer-address.js';
 import type { HealthChange } from './uplink-health.js';
-import { UplinkPeer } from './uplink-peer.js';
-import { UplinkTls, schemeFor, type ClientTlsPort, type ReadFile } from './uplink-tls.js';
+import { UplinkPeer, type UplinkCommonOptions } from './uplink-peer.js';
+import { UplinkTls, schemeFor } from './uplink-tls.js';
 
 export const CLOUD_UPLINK_NAME = 'cloud';
 
@@ -42,24 +40,13 @@ export interface CloudExtension {
   cloudAccount?: CloudAccountConfig;
 }
 
-export interface CloudUplinkOptions {
+export interface CloudUplinkOptions extends UplinkCommonOptions {
   config: CloudUplinkConfig;
   extensions: readonly CloudExtension[];
-  ua: Pick<UserAgentCore, 'sendRequest' | 'contact'>;
-  clock: Clock;
-  logger: Logger;
-  dns: PeerDns;
-  localDomain: string;
-  linkFor: (peerAddress: string) => LinkStateSource;
-  onChange: () => void;
-  onHealth: (change: HealthChange) => void;
   /** Register mode: registrationsFresh() became true (every one refreshed, or the wait is over). */
   onRegistrationsFresh?: (why: 'registrations-refreshed' | 'registration-wait-over') => void;
   /** Default FAILBACK_REGISTRATION_WAIT_MS. */
   failbackWaitMs?: number;
-  /** TLS uplinks: where the CA and client certificate go (the transport), and how files are read. */
-  transport?: ClientTlsPort;
-  readFile?: ReadFile;
 }
 
 export class CloudUplink {

@@ -16,31 +16,16 @@ import type { TrunkConfig } from '../config/practice-schema.js';
 import type { Endpoint } from '../sip/transport/api.js';
 import type { Credentials } from '../sip/ua/credentials.js';
 import { Registration, type RegistrationState } from '../sip/ua/registration.js';
-import type { UserAgentCore } from '../sip/ua/user-agent-core.js';
-import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { LinkStateSource } from './link-watcher.js';
-import { resolvePeer, uriHostPort, type PeerDns, type ResolvedPeer } from './peer-address.js';
-import type { HealthChange } from './uplink-health.js';
-import { UplinkPeer } from './uplink-peer.js';
-import { UplinkTls, schemeFor, type ClientTlsPort, type ReadFile } from './uplink-tls.js';
+import { resolvePeer, uriHostPort, type ResolvedPeer } from './peer-address.js';
+import { UplinkPeer, type UplinkCommonOptions } from './uplink-peer.js';
+import { UplinkTls, schemeFor } from './uplink-tls.js';
 import type { NumberFormat } from './uk-numbers.js';
 
-export interface TrunkUplinkOptions {
+export interface TrunkUplinkOptions extends UplinkCommonOptions {
   config: TrunkConfig;
-  ua: Pick<UserAgentCore, 'sendRequest' | 'contact'>;
-  clock: Clock;
-  logger: Logger;
-  dns: PeerDns;
-  localDomain: string;
-  linkFor: (peerAddress: string) => LinkStateSource;
-  onChange: () => void;
-  onHealth: (change: HealthChange) => void;
   /** Registration retry backoff; defaults suit a trunk (1 s doubling to 60 s). */
   retry?: { minMs?: number; maxMs?: number };
-  /** TLS trunks: where the CA and client certificate go (the transport), and how files are read. */
-  transport?: ClientTlsPort;
-  readFile?: ReadFile;
 }
 
 export class TrunkUplink {

@@ -16,12 +16,27 @@ import type { LinkStateSource } from './link-watcher.js';
 import { OptionsProber, isProbeAnswer, type ProbeOutcome } from './options-prober.js';
 import { resolvePeer, uriHostPort, type PeerDns, type ResolvedPeer } from './peer-address.js';
 import { UplinkHealth, type HealthChange } from './uplink-health.js';
-import { schemeFor, type UplinkTls } from './uplink-tls.js';
+import { schemeFor, type ClientTlsPort, type ReadFile, type UplinkTls } from './uplink-tls.js';
 
 /** Resolutions are redone this often (DNS TTLs of SBC names are minutes). */
 export const RESOLVE_EVERY_MS = 300_000;
 /** After a failed resolution, try again this soon. */
 export const RESOLVE_RETRY_MS = 10_000;
+
+/** What the cloud uplink and each trunk are built with, besides their own config. */
+export interface UplinkCommonOptions {
+  ua: Pick<UserAgentCore, 'sendRequest' | 'contact'>;
+  clock: Clock;
+  logger: Logger;
+  dns: PeerDns;
+  localDomain: string;
+  linkFor: (peerAddress: string) => LinkStateSource;
+  onChange: () => void;
+  onHealth: (change: HealthChange) => void;
+  /** TLS uplinks: where the CA and client certificate go (the transport), and how files are read. */
+  transport?: ClientTlsPort;
+  readFile?: ReadFile;
+}
 
 export interface UplinkPeerOptions {
   /** The uplink's name, for logs. */

@@ -13,8 +13,7 @@ import { loadGatewayFile } from './config/load.js';
 import type { Device, Practice } from './config/index.js';
 import { createAdminServer, type AdminServer } from './admin/server.js';
 import type { CallView, GatewayStatus, RegistrationView, StatusProvider } from './admin/status-provider.js';
-import { MediaRelay, type MediaLeg } from './media/relay/index.js';
-import { RtpPortPool } from './media/rtp/port-pool.js';
+import type { RelayLeg } from './media/relay/index.js';
 import { startSipStack, type SipStack } from './sip/transaction/sip-stack.js';
 import { readListenerTls } from './sip/transport/listener-tls.js';
 import { UserAgentCore } from './sip/ua/user-agent-core.js';
@@ -30,6 +29,8 @@ import { createCloudSync, lastKnownGoodFromPracticeStore, type CloudSync } from 
 import { callEventFor, callRecordFor } from './wiring/call-reporting.js';
 import { LivePractice } from './wiring/live-practice.js';
 import { startGatewayHardware, type GatewayHardware } from './wiring/hardware.js';
+import { startGatewayMedia } from './wiring/media.js';
+import { finishPendingFactoryReset, identityDirFrom, startGatewayFactoryReset } from './wiring/factory-reset.js';
 import { startGatewayOta, type GatewayOta } from './wiring/ota-agent.js';
 import type { PracticeApplier } from './sync/ports.js';
 import {
@@ -67,6 +68,9 @@ const EMPTY_SIP = { listen: [{ transport: 'udp' as const, host: '0.0.0.0', port:
 export async function runGateway(options: GatewayOptions): Promise<RunningGateway> {
   const clock = options.clock ?? new SystemClock();
   const log = options.logger.child({ component: 'gateway' });
+  // A factory reset cut short (power, crash) is finished before anything is read (issue 5).
+  const resetPaths = { dataDir: options.dataDir, configFile: options.configFile, identityDir: identityDirFrom(process.env) };
+  await finishPendingFactoryReset(resetPaths, log);
   const file = await loadGatewayFile(options.configFile);
   const device: Device = file.device;
 
@@ -84,8 +88,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const tls = await readListenerTls(practice?.sip.listen ?? []);
     const sip: SipStack = await startSipStack({ listen, ...(tls ? { tls } : {}), logger: options.logger, clock });
     cleanups.unshift(() => sip.close());
-    const pool = new RtpPortPool({ min: practice?.sip.rtp.portMin ?? 16384, max: practice?.sip.rtp.portMax ?? 32767, logger: options.logger });
-    const relay = new MediaRelay({ clock, logger: options.logger, pool, deadAfterMs: (practice?.calls.deadMediaSeconds ?? 30) * 1000 });
+    // Media (issue 2): forwarded by worker threads unless device.media.workers is 0.
+    const relay = await startGatewayMedia({ device, practice, clock, logger: options.logger });
     cleanups.unshift(() => relay.close());
 
     const timers = practice?.sip.sessionTimers;
@@ -204,8 +208,28 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       cleanups.unshift(() => s.stop());
     }
 
-    // Last: the watchdog keeper's first pet (systemd's READY=1) means the gateway is ready.
+    // Factory reset (issue 5): the panel's two holds, and `pgw factory-reset` on the control socket.
     const syncNow = sync;
+    const reset = await startGatewayFactoryReset({
+      paths: resetPaths,
+      board: hardware.board,
+      env: process.env,
+      clock,
+      logger: options.logger,
+      activeCalls: () => pbx.activeCalls().length,
+      holdCalls: () => pbx.stopAcceptingCalls(),
+      resumeCalls: () => pbx.resumeAcceptingCalls(),
+      otaState: () => ota.agent?.state ?? null,
+      quiesce: async () => {
+        ota.closeCallGuard();
+        await ota.stop();
+        await syncNow?.stop();
+        await store.close();
+      },
+    });
+    cleanups.unshift(() => reset.close());
+
+    // Last: the watchdog keeper's first pet (systemd's READY=1) means the gateway is ready.
     await hardware.bind({
       status: () => status.status(),
       registrations: () => location.all().map((b) => ({ extension: b.aor, sourceIp: b.source.address })),
@@ -213,6 +237,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
       adminUrl: admin.url(),
       dataDir: options.dataDir,
       ota: () => ota.agent?.report() ?? null,
+      onFactoryReset: () => reset.fromPanel(),
       ...(syncNow ? { publishAlarm: (e) => syncNow.publishEvent({ type: 'alarm', ...e }) } : {}),
     });
     uplinks.on('mode', () => hardware.notify());
@@ -349,7 +374,7 @@ function callView(call: B2buaCall): CallView {
   };
 }
 
-function mediaView(leg: MediaLeg | null): CallView['legs'][number]['media'] {
+function mediaView(leg: RelayLeg | null): CallView['legs'][number]['media'] {
   if (!leg) return null;
   const s = leg.stats();
   return {

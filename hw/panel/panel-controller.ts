@@ -6,9 +6,15 @@
  *
  *               short press: next page
  *     paging ───────── hold ≥ holdMs ─────────▶ confirm ── hold ≥ holdMs ──▶ resetting
- *       ▲                                          │
- *       └─── short press, or confirmWindowMs ──────┘
- *            with no hold
+ *       ▲ ▲                                        │                          │      │ erased
+ *       │ └─── short press, or confirmWindowMs ────┘                 refused  │      ▼
+ *       │      with no hold                                        or failed  │   restarting
+ *       └──── short press, or refusedShowMs ───── refused ◀───────────────────┘
+ *
+ * onFactoryReset() says how it went: `refused` (calls up, an update on the
+ * slots: the panel says why, e.g. "CALLS UP / Hang up first", and the
+ * installer confirms again later), or `erased` (the board restarts next).
+ * One that throws is shown as failed and leaves the panel usable.
  *
  * Time runs on the injected Clock. A hold is recognised while the button is
  * still down, so the installer sees the screen change and can let go.
@@ -18,15 +24,23 @@ import { PgwError } from '../../firmware/src/util/errors.js';
 import type { Logger } from '../../firmware/src/util/logger.js';
 import type { ButtonEdge, FrontPanel } from './front-panel.js';
 import type { PanelPage, PanelSnapshot } from './panel-pages.js';
-import { homePage, ledFor, renderConfirmReset, renderPage, renderResetting, visiblePages } from './panel-pages.js';
+import { homePage, ledFor, renderConfirmReset, renderPage, renderResetRefused, renderResetting, renderRestarting, visiblePages } from './panel-pages.js';
 
-export type PanelControlState = 'paging' | 'confirm' | 'resetting';
+export type PanelControlState = 'paging' | 'confirm' | 'resetting' | 'refused' | 'restarting';
 
 const TRANSITIONS: Record<PanelControlState, readonly PanelControlState[]> = {
   paging: ['confirm'],
   confirm: ['paging', 'resetting'],
-  resetting: [],
+  resetting: ['refused', 'restarting'],
+  refused: ['paging'],
+  restarting: [],
 };
+
+/** Why a reset did not happen; the panel shows each in its own words (panel-pages.ts renderResetRefused). */
+export type ResetRefusal = 'calls-up' | 'update-running' | 'failed';
+
+/** What onFactoryReset() tells the panel. */
+export type FactoryResetOutcome = { outcome: 'erased'; claimCode: string | null } | { outcome: 'refused'; reason: ResetRefusal; message: string };
 
 export interface PanelControllerOptions {
   panel: FrontPanel;
@@ -34,13 +48,15 @@ export interface PanelControllerOptions {
   logger: Logger;
   /** The gateway's state now; called on every refresh. */
   snapshot: () => PanelSnapshot | Promise<PanelSnapshot>;
-  /** Wipes config and data and reboots; called once, after the second hold. */
-  onFactoryReset: () => Promise<void>;
+  /** Wipes config and data and has the board restart; called after the second hold. */
+  onFactoryReset: () => Promise<FactoryResetOutcome>;
   refreshMs?: number;
   holdMs?: number;
   confirmWindowMs?: number;
   /** Back to the home page after this long without a press. */
   homeAfterMs?: number;
+  /** How long a refusal stays on the screen (a press clears it sooner). */
+  refusedShowMs?: number;
 }
 
 export class PanelController {
@@ -52,6 +68,8 @@ export class PanelController {
   private holdTimer: TimerHandle | undefined;
   private confirmTimer: TimerHandle | undefined;
   private confirmUntil = 0;
+  private refusal: { reason: ResetRefusal; message: string } | null = null;
+  private newClaimCode: string | null = null;
   private lastPressAt: number;
   private holdFired = false;
   private buttonDown = false;
@@ -60,7 +78,7 @@ export class PanelController {
   private readonly offButton: () => void;
 
   constructor(options: PanelControllerOptions) {
-    this.o = { refreshMs: 2000, holdMs: 5000, confirmWindowMs: 15_000, homeAfterMs: 60_000, ...options };
+    this.o = { refreshMs: 2000, holdMs: 5000, confirmWindowMs: 15_000, homeAfterMs: 60_000, refusedShowMs: 10_000, ...options };
     this.lastPressAt = this.o.clock.monotonic();
     this.offButton = options.panel.onButton((edge) => this.onButton(edge));
   }
@@ -159,6 +177,14 @@ export class PanelController {
         await this.o.panel.show(renderResetting(size));
         await this.o.panel.setLed({ colour: 'red', mode: 'blink' });
         return;
+      case 'refused':
+        await this.o.panel.show(renderResetRefused(this.refusal?.reason ?? 'failed', size));
+        await this.o.panel.setLed({ colour: 'amber', mode: 'blink' });
+        return;
+      case 'restarting':
+        await this.o.panel.show(renderRestarting(size, this.newClaimCode));
+        await this.o.panel.setLed({ colour: 'amber', mode: 'solid' });
+        return;
       default: {
         const never: never = this.state;
         return never;
@@ -206,7 +232,13 @@ export class PanelController {
         this.transition('paging', 'cancelled by a press');
         this.repaint();
         return;
+      case 'refused':
+        this.confirmTimer?.cancel();
+        this.transition('paging', 'refusal read');
+        this.repaint();
+        return;
       case 'resetting':
+      case 'restarting':
         return;
       default: {
         const never: never = this.state;
@@ -232,19 +264,40 @@ export class PanelController {
         this.confirmTimer?.cancel();
         this.transition('resetting', 'confirmed by a second hold');
         this.repaint();
-        this.painting = this.painting.then(() =>
-          this.o.onFactoryReset().catch((err: unknown) => {
-            this.o.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'factory reset failed');
-          }),
-        );
+        this.painting = this.painting
+          .then(() => this.o.onFactoryReset())
+          .catch((err: unknown): FactoryResetOutcome => {
+            const message = err instanceof Error ? err.message : String(err);
+            this.o.logger.error({ err: message }, 'factory reset failed');
+            return { outcome: 'refused', reason: 'failed', message };
+          })
+          .then((r) => this.afterReset(r));
         return;
       case 'resetting':
+      case 'refused':
+      case 'restarting':
         return;
       default: {
         const never: never = this.state;
         return never;
       }
     }
+  }
+
+  private async afterReset(r: FactoryResetOutcome): Promise<void> {
+    if (r.outcome === 'erased') {
+      this.newClaimCode = r.claimCode;
+      this.transition('restarting', 'data erased');
+    } else {
+      this.refusal = { reason: r.reason, message: r.message };
+      this.transition('refused', r.message);
+      this.confirmTimer = this.o.clock.setTimer(this.o.refusedShowMs, () => {
+        if (this.state !== 'refused') return;
+        this.transition('paging', 'refusal shown');
+        this.repaint();
+      });
+    }
+    await this.paint().catch(() => undefined);
   }
 
   private transition(to: PanelControlState, why: string): void {

@@ -131,6 +131,27 @@ export function renderResetting(size: { rows: number }): string[] {
   return ['FACTORY RESET', 'Erasing, do not', 'unplug the box'].slice(0, size.rows);
 }
 
+/** Why the reset did not happen, most important first (a 16x2 shows the top two). */
+export function renderResetRefused(reason: 'calls-up' | 'update-running' | 'failed', size: { rows: number }): string[] {
+  switch (reason) {
+    case 'calls-up':
+      return ['CALLS UP', 'Hang up first', 'Reset refused', 'Then hold again'].slice(0, size.rows);
+    case 'update-running':
+      return ['UPDATE RUNNING', 'Try again later', 'Reset refused'].slice(0, size.rows);
+    case 'failed':
+      return ['RESET FAILED', 'See the log'].slice(0, size.rows);
+    default: {
+      const never: never = reason;
+      return never;
+    }
+  }
+}
+
+/** Erased; the board restarts and comes back showing the new claim code. */
+export function renderRestarting(size: { rows: number }, claimCode: string | null): string[] {
+  return ['FACTORY RESET DONE', 'Restarting...', ...(claimCode ? ['New claim code', claimCode] : [])].slice(0, size.rows);
+}
+
 /**
  * The LED says the one thing an installer glancing at the box needs:
  * red blinking for a critical alarm, amber for survivability or a warning,

@@ -31,6 +31,11 @@ export const COMMANDS: readonly CommandInfo[] = [
     synopsis: 'pgw dev-config FILE [--admin HOST:PORT] [--sip-port N] [--no-uplinks]',
     summary: "print a standalone gateway file for `make run` from FILE's practice",
   },
+  {
+    name: 'factory-reset',
+    synopsis: 'pgw factory-reset --yes [--config FILE] [--data DIR] [--identity DIR]',
+    summary: "erase the practice's data and the box's identity (through the running gateway, or offline with --config); refused while calls are up",
+  },
   { name: 'config-schema', synopsis: 'pgw config-schema', summary: 'print the JSON Schema of the gateway file (docs/config.schema.json)' },
   ...FLEET_COMMANDS,
   ...OTA_COMMANDS,
@@ -50,7 +55,7 @@ export function usageText(): string {
     '  pgw --help | --version',
     '',
     `--api defaults to $PGW_API, else ${DEFAULT_API}. --log-level: ${LOG_LEVELS.join(', ')}.`,
-    'Exit codes: 0 success, 1 invalid input, 2 usage error, 3 gateway failure, 4 admin API unreachable or error.',
+    'Exit codes: 0 success, 1 invalid input, 2 usage error, 3 gateway failure, 4 admin API unreachable or error, 5 refused (factory reset with calls up).',
     '',
   ].join('\n');
 }

@@ -11,6 +11,8 @@ export const EXIT = {
   FAILURE: 3,
   /** The admin API could not be reached or answered an error. */
   API: 4,
+  /** The gateway refused (a factory reset while calls are up or an update is on the slots). */
+  REFUSED: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -8,6 +8,7 @@ import { isPgwError } from '../util/errors.js';
 import { cmdApi } from './cmd-api.js';
 import { cmdCheckConfig } from './cmd-check-config.js';
 import { cmdDevConfig } from './cmd-dev-config.js';
+import { cmdFactoryReset } from './cmd-factory-reset.js';
 import { cmdRun } from './cmd-run.js';
 import { COMMANDS, usageText } from './commands.js';
 import { runFleet } from './fleet/index.js';
@@ -36,6 +37,9 @@ async function dispatch(command: string, args: string[], ctx: CliContext): Promi
       return cmdApi(command, args, ctx);
     case 'dev-config':
       return cmdDevConfig(args, ctx);
+    case 'factory-reset':
+      // Issue 5: the installer at the console (docs/HARDWARE.md "Factory reset").
+      return cmdFactoryReset(args, ctx);
     case 'fleet':
       // The central admin's commands: config and status (issue 3) and updates (issue 4), through the cloud broker.
       if (args[0] === 'ota') return runFleetOta(args.slice(1), otaIo(ctx));

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   PGW_E_OTA_DOWNLOAD: 'an OTA bundle could not be downloaded',
   PGW_E_OTA_SLOT: 'a boot slot could not be read, written or switched',
   PGW_E_OTA_STATE: 'the OTA agent state file is unreadable or was written by a newer schema',
+  PGW_E_FACTORY_RESET: 'a factory reset could not erase the data or write the new identity (it is finished at the next start)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

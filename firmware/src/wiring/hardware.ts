@@ -25,7 +25,8 @@ import { HealthMonitor } from '../../../hw/health/health-monitor.js';
 import type { HealthSnapshot } from '../../../hw/health/health-sampler.js';
 import type { LinkHealth } from '../../../hw/modem/link-health.js';
 import { modemLinkStateSource } from '../../../hw/modem/modem-link-source.js';
-import { PanelController } from '../../../hw/panel/panel-controller.js';
+import { identityDirFrom } from '../../../hw/identity/device-identity.js';
+import { PanelController, type FactoryResetOutcome } from '../../../hw/panel/panel-controller.js';
 import type { PanelPage } from '../../../hw/panel/panel-pages.js';
 import { panelSnapshotFrom } from '../../../hw/panel/panel-snapshot.js';
 import { locatorFromRegistrations, parseProcNetArp, PhonePortMap, type PhonePort } from '../../../hw/poe/phone-port-map.js';
@@ -73,8 +74,8 @@ export interface HardwareBindings {
   publishAlarm?: (event: HealthAlarmEvent & { at: string }) => void;
   /** The update agent's report, for the panel's OTA page; null without an agent. */
   ota?: () => OtaPanelSource | null;
-  /** Held twice on the panel: wipe and reboot. Default: logged and refused. */
-  onFactoryReset?: () => Promise<void>;
+  /** Held twice on the panel: erase and restart (factory-reset.ts). Default: logged and refused. */
+  onFactoryReset?: () => Promise<FactoryResetOutcome>;
 }
 
 /** `GET /api/v1/hardware`: the board, health, alarms, modem, watchdog and panel. */
@@ -137,7 +138,7 @@ export async function startGatewayHardware(o: GatewayHardwareOptions): Promise<G
   const offs: Array<() => void> = [];
   // The neighbour table as of the last ports() call (read asynchronously, then joined synchronously).
   let arpTable = new Map<string, string>();
-  const claim = claimCodeReader(o.identityDir ?? env.PGW_IDENTITY_DIR ?? '/data/identity', o.clock);
+  const claim = claimCodeReader(o.identityDir ?? identityDirFrom(env), o.clock);
   log.info(
     { board: board.name, panel: hw.panel !== null, modem: hw.modem !== null, poe: hw.poe !== null, watchdog: hw.watchdog.kind },
     'hardware opened',
@@ -177,7 +178,13 @@ export async function startGatewayHardware(o: GatewayHardwareOptions): Promise<G
               ota: otaView(b.ota?.() ?? null),
               claimCode: await claim.read(),
             }),
-          onFactoryReset: b.onFactoryReset ?? (async () => log.warn('factory reset asked for on the panel: not wired on this build, refused')),
+          onFactoryReset:
+            b.onFactoryReset ??
+            (async () => {
+              const message = 'factory reset asked for on the panel: not wired in this gateway, refused';
+              log.warn(message);
+              return { outcome: 'refused', reason: 'failed', message };
+            }),
         });
         panel = p;
         offs.push(health.onAlarm(() => void p.notify()));

@@ -50,7 +50,7 @@ test('LCD pages after a mode change, button paging and a confirmed reset, over a
       snapshot: () => state,
       onFactoryReset: () => {
         resets++;
-        return Promise.resolve();
+        return Promise.resolve({ outcome: 'erased', claimCode: null });
       },
       refreshMs: 200,
       holdMs: 400,
@@ -83,7 +83,7 @@ test('LCD pages after a mode change, button paging and a confirmed reset, over a
     await sim.pressButton();
     await waitFor(() => resets === 1, 'reset requested');
     await sim.releaseButton();
-    await waitFor(() => sim.screen()[0] === 'FACTORY RESET', 'resetting screen');
+    await waitFor(() => sim.screen()[0] === 'FACTORY RESET DONE', 'reset done screen');
   } finally {
     await controller?.stop();
     await hw.close();

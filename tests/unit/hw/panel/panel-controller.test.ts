@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FakeClock } from '../../../../firmware/src/util/clock.js';
 import { silentLogger } from '../../../../firmware/src/util/logger.js';
-import { PanelController } from '../../../../hw/panel/panel-controller.js';
+import { PanelController, type FactoryResetOutcome } from '../../../../hw/panel/panel-controller.js';
 import type { PanelSnapshot } from '../../../../hw/panel/panel-pages.js';
 import { PanelSimulator } from '../../../../hw/panel/panel-simulator.js';
 import { openSerialFrontPanel, parsePanelHello } from '../../../../hw/panel/serial-front-panel.js';
@@ -31,6 +31,7 @@ async function rig(cols = 20, rows = 4) {
   const panel = await openSerialFrontPanel({ link: host, clock });
   let state = snapshot();
   const resets: number[] = [];
+  let outcome: () => Promise<FactoryResetOutcome> = () => Promise.resolve({ outcome: 'erased', claimCode: 'ABCD-EFGH' });
   const controller = new PanelController({
     panel,
     clock,
@@ -38,7 +39,7 @@ async function rig(cols = 20, rows = 4) {
     snapshot: () => state,
     onFactoryReset: () => {
       resets.push(clock.now());
-      return Promise.resolve();
+      return outcome();
     },
     refreshMs: 1000,
     holdMs: 5000,
@@ -51,6 +52,9 @@ async function rig(cols = 20, rows = 4) {
     panel,
     controller,
     resets,
+    outcome(f: () => Promise<FactoryResetOutcome>) {
+      outcome = f;
+    },
     set(over: Partial<PanelSnapshot>) {
       state = snapshot(over);
     },
@@ -140,10 +144,54 @@ test('factory reset needs a hold and a second hold; a press cancels; the window 
   // Hold, hold again: reset.
   await r.press(5100);
   await r.press(5100);
-  assert.is(r.controller.controlState, 'resetting');
+  assert.is(r.controller.controlState, 'restarting');
   assert.is(r.resets.length, 1);
-  assert.is(r.sim.screen()[0], 'FACTORY RESET');
+  assert.equal(r.sim.screen(), ['FACTORY RESET DONE', 'Restarting...', 'New claim code', 'ABCD-EFGH']);
+  assert.equal(r.sim.led, { colour: 'amber', mode: 'solid' });
+  // Nothing more happens from the button while the board restarts.
+  await r.press(5100);
+  await r.press(5100);
+  assert.is(r.resets.length, 1);
+  await r.controller.stop();
+});
+
+test('while erasing the panel says so; a refusal (calls up) is shown, then the panel pages again', async () => {
+  const r = await rig();
+  await r.controller.start();
+  let answer: (o: FactoryResetOutcome) => void = () => undefined;
+  r.outcome(() => new Promise((res) => (answer = res)));
+  await r.press(5100);
+  // The second hold by hand: the panel is busy until the reset answers, so no waiting for it to go idle.
+  await r.sim.pressButton();
+  await run(r.clock, 5100, 50);
+  await r.sim.releaseButton();
+  await flush(30);
+  assert.is(r.controller.controlState, 'resetting');
+  assert.equal(r.sim.screen().slice(0, 3), ['FACTORY RESET', 'Erasing, do not', 'unplug the box']);
   assert.equal(r.sim.led, { colour: 'red', mode: 'blink' });
+  answer({ outcome: 'refused', reason: 'calls-up', message: 'calls up: hang up first' });
+  await flush(30);
+  assert.is(r.controller.controlState, 'refused');
+  assert.equal(r.sim.screen(), ['CALLS UP', 'Hang up first', 'Reset refused', 'Then hold again']);
+  // Shown for 10 s, then paging again; the installer can confirm again later.
+  await run(r.clock, 10_000, 500);
+  assert.is(r.controller.controlState, 'paging');
+  assert.is(r.sim.screen()[0], 'NORMAL');
+  r.outcome(() => Promise.resolve({ outcome: 'refused', reason: 'update-running', message: 'an update is installing' }));
+  await r.press(5100);
+  await r.press(5100);
+  assert.is(r.controller.controlState, 'refused');
+  assert.equal(r.sim.screen().slice(0, 2), ['UPDATE RUNNING', 'Try again later']);
+  // A press clears a refusal at once.
+  await r.press();
+  assert.is(r.controller.controlState, 'paging');
+  // A reset that throws is a refusal too ('failed'): the panel stays usable.
+  r.outcome(() => Promise.reject(new Error('disk on fire')));
+  await r.press(5100);
+  await r.press(5100);
+  assert.is(r.controller.controlState, 'refused');
+  assert.equal(r.sim.screen().slice(0, 2), ['RESET FAILED', 'See the log']);
+  assert.is(r.resets.length, 3);
   await r.controller.stop();
 });
 

@@ -63,7 +63,7 @@ export async function cmdFactoryReset(args: string[], ctx: CliContext): Promise<
   const paths: FactoryResetPaths = { dataDir, configFile: resolve(values.config), identityDir };
   const ota = await otaStateOffline(dataDir);
   if (ota !== null && OTA_STATES_BLOCKING_RESET.includes(ota)) {
-    ctx.err(`pgw factory-reset: refused: an update is ${ota} (a reset must not change what software runs); start the gateway and let it finish\n`);
+    ctx.err(`pgw factory-reset: refused: an update is in progress (${ota}; a reset must not change what software runs); start the gateway and let it finish\n`);
     return EXIT.REFUSED;
   }
   const r = await factoryReset(paths, { source: 'cli-offline', now: () => ctx.clock.now() });

@@ -69,7 +69,7 @@ export class FactoryResetCoordinator {
     }
     const ota = this.d.otaState();
     if (ota !== null && OTA_STATES_BLOCKING_RESET.includes(ota)) {
-      const message = `factory reset refused: an update is ${ota} (a reset must not change what software runs) — try again when it is over`;
+      const message = `factory reset refused: an update is in progress (${ota}; a reset must not change what software runs) — try again when it is over`;
       this.log.warn({ source, ota }, message);
       return Promise.resolve({ outcome: 'refused', reason: 'update-running', message });
     }

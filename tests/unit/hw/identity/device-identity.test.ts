@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDeviceIdentity, deriveIdentity, identityOfPublicKeyPem, readDeviceIdentity } from '../../../../hw/identity/device-identity.js';
@@ -44,6 +44,20 @@ test('first boot (image/rootfs/usr/lib/pgw/firstboot.sh) derives the same id and
     const fromKey = identityOfPublicKeyPem(readFileSync(join(ident, 'device.pub'), 'utf8'));
     assert.is(readFileSync(join(ident, 'device-id'), 'utf8').trim(), fromKey.deviceId);
     assert.is(readFileSync(join(ident, 'claim-code'), 'utf8').trim(), fromKey.claimCode);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('first boot leaves the identity to the gateway while a factory reset is pending', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pgw-ident-fb-'));
+  try {
+    mkdirSync(join(root, 'data/pgw'), { recursive: true });
+    writeFileSync(join(root, 'data/pgw/factory-reset.pending'), '{}');
+    const r = spawnSync('bash', [FIRSTBOOT], { env: { ...process.env, PGW_ROOT: root, PGW_PANEL: join(root, 'no-panel') }, encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, /factory reset is pending/);
+    assert.not.ok(existsSync(join(root, 'data/identity/device.key')));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

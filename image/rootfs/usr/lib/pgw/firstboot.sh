@@ -15,6 +15,13 @@ CONF="$ROOT/data/config"
 BOARD_FILE="$ROOT/etc/pgw/board"
 PANEL="${PGW_PANEL:-$ROOT/dev/pgw-panel}"
 
+# A factory reset cut short by a power cut (docs/HARDWARE.md "Factory reset"): the gateway
+# finishes it first thing, new identity included; one made here would only be replaced.
+if [ -e "$ROOT/data/pgw/factory-reset.pending" ]; then
+  echo "pgw first boot: a factory reset is pending; the gateway finishes it and makes the identity"
+  exit 0
+fi
+
 board="generic"
 [ -r "$BOARD_FILE" ] && board="$(tr -cd 'a-z0-9-' < "$BOARD_FILE")"
 

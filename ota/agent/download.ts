@@ -15,15 +15,16 @@
  * - Sizes are checked against the target as they arrive: a server sending
  *   more bytes than promised is cut off (never fill the disk).
  */
-import { createHash } from 'node:crypto';
-import type { Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import type { Clock } from '../../firmware/src/util/clock.js';
-import { httpGet, parseContentRange } from './http-get.js';
+import { BodyTooLongError, directGet } from './direct-get.js';
+import type { DirectResponse } from './direct-get.js';
+import { parseContentRange } from './http-get.js';
 import { AbortedError, backoffDelay, isAborted, sleep, throwIfAborted } from './timing.js';
+import { WorkerHash } from './worker-hash.js';
+import { WritePipeline } from './write-pipeline.js';
+import type { PipelineFile } from './write-pipeline.js';
 
 export interface DownloadTuning {
   maxAttempts: number;
@@ -31,8 +32,12 @@ export interface DownloadTuning {
   maxBackoffMs: number;
   /** A response that sends nothing for this long is dropped and retried. */
   stallTimeoutMs: number;
-  /** fsync and checkpoint after this many bytes. */
+  /** fdatasync and checkpoint after this many bytes. */
   checkpointBytes: number;
+  /** Received data is copied into slots of this size; a full slot is hashed and written (at most checkpointBytes). */
+  slotBytes: number;
+  /** Slots in flight (hashing, writing or filling): the download's buffer memory is slots × slotBytes. */
+  slots: number;
 }
 
 export const DEFAULT_DOWNLOAD_TUNING: DownloadTuning = {
@@ -41,6 +46,8 @@ export const DEFAULT_DOWNLOAD_TUNING: DownloadTuning = {
   maxBackoffMs: 300_000,
   stallTimeoutMs: 60_000,
   checkpointBytes: 16 * 1024 * 1024,
+  slotBytes: 1024 * 1024,
+  slots: 8,
 };
 
 export interface DownloadParams {
@@ -58,7 +65,8 @@ export interface DownloadParams {
   onProgress?: (bytes: number) => void;
   /** Called after each fsync with the durable length; persist it. */
   onCheckpoint?: (durableBytes: number) => Promise<void>;
-  onResponse?: (res: IncomingMessage) => void;
+  /** Each response's status and header fields (e.g. Date, for the clock's trust). */
+  onResponse?: (res: { status: number; headers: Readonly<Record<string, string | undefined>> }) => void;
   onRetry?: (info: { failures: number; delayMs: number; error: string }) => void;
 }
 
@@ -83,106 +91,70 @@ async function openForResume(file: string): Promise<FileHandle> {
   }
 }
 
-async function rehash(file: string, bytes: number, hash: Hash, signal: AbortSignal): Promise<void> {
-  if (bytes === 0) return;
-  for await (const chunk of createReadStream(file, { start: 0, end: bytes - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    throwIfAborted(signal);
-    hash.update(chunk);
-  }
+/** The pipeline's writes and fdatasyncs on a FileHandle. */
+function pipelineFile(fh: FileHandle): PipelineFile {
+  return {
+    write: async (data, position) => (await fh.write(data, 0, data.length, position)).bytesWritten,
+    datasync: () => fh.datasync(),
+  };
 }
 
-/** Received data is written in batches of this size (one write in flight while the next batch arrives). */
-const WRITE_BATCH = 1 << 20;
+/** A disk error ends the download (a retry would not help): a full disk is the target's fault, with its own code. */
+function diskFailure(e: Error): Error {
+  if ((e as NodeJS.ErrnoException).code === 'ENOSPC') return new DownloadFailure('insufficient-space', 'the disk filled up during the download');
+  return e;
+}
 
 /** Downloads into `file`; resolves with the SHA-256 (hex) of the whole file. */
 export async function downloadBundle(p: DownloadParams): Promise<{ sha256: string }> {
-  const fh = await openForResume(p.file);
+  // Slots no larger than the checkpoint interval, so a small download checkpoints too.
+  const slotBytes = Math.max(1, Math.min(p.tuning.slotBytes, p.tuning.checkpointBytes));
+  const ring = new SharedArrayBuffer(slotBytes * p.tuning.slots);
+  const hasher = new WorkerHash(ring);
+  let fh: FileHandle | undefined;
+  let pipe: WritePipeline | undefined;
+  const onAbort = (): void => pipe?.fail(new AbortedError());
+  p.signal.addEventListener('abort', onAbort, { once: true });
   try {
+    throwIfAborted(p.signal);
+    fh = await openForResume(p.file);
     const st = await fh.stat();
-    // `have`: received and hashed; `written`: on its way to the file (writes complete in order);
-    // `durable`: fsynced and reported through onCheckpoint.
-    let have = Math.min(p.startFrom, st.size, p.size);
     // Anything past the durable length may be torn by a power cut: drop it.
-    await fh.truncate(have);
-    let hash = createHash('sha256');
-    await rehash(p.file, have, hash, p.signal);
-    let written = have;
-    let durable = have;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let inflight: Promise<unknown> = Promise.resolve();
-    let syncing: Promise<void> | undefined;
+    const start = Math.min(p.startFrom, st.size, p.size);
+    await fh.truncate(start);
+    // The part already on disk is read and hashed once, on the hash thread; the new data's hash
+    // queues behind it, so receiving starts at once. Its failure is sticky (digest() reports it).
+    const rehashed = start > 0 ? hasher.hashFile(p.file, start) : Promise.resolve();
+    rehashed.catch(() => undefined);
+    const pl = new WritePipeline({
+      file: pipelineFile(fh),
+      hash: hasher,
+      ring,
+      slotBytes,
+      slots: p.tuning.slots,
+      start,
+      checkpointBytes: p.tuning.checkpointBytes,
+      onCheckpoint: p.onCheckpoint,
+    });
+    pipe = pl;
+    const file = fh;
     let failures = 0;
-    p.onProgress?.(have);
+    p.onProgress?.(start);
 
-    /** Starts writing the pending batch; waits only for the previous write (one in flight). */
-    const flushBatch = async (): Promise<void> => {
-      await inflight;
-      if (pendingBytes === 0) return;
-      const batch = pending;
-      const pos = written;
-      written += pendingBytes;
-      pending = [];
-      pendingBytes = 0;
-      inflight = writeAll(batch, pos);
-      // Handled here so a failure waits for the next await instead of crashing the process.
-      inflight.catch(() => undefined);
-    };
-
-    const writeAll = async (batch: Buffer[], pos: number): Promise<void> => {
-      let bufs = batch;
-      let at = pos;
-      while (bufs.length > 0) {
-        const n = await fh.writev(bufs, at);
-        const { bytesWritten } = n;
-        at += bytesWritten;
-        // Short write: drop what went out and retry the rest.
-        let skip = bytesWritten;
-        while (bufs.length > 0 && skip >= bufs[0]!.length) skip -= bufs.shift()!.length;
-        if (skip > 0) bufs = [bufs[0]!.subarray(skip), ...bufs.slice(1)];
-      }
-    };
-
-    /** Starts an fsync in the background (the download goes on meanwhile); at most one at a time. */
-    const maybeCheckpoint = (): void => {
-      if (syncing || written - durable < p.tuning.checkpointBytes) return;
-      const upto = written;
-      syncing = inflight
-        .then(() => fh.sync())
-        .then(async () => {
-          durable = upto;
-          await p.onCheckpoint?.(durable);
-        })
-        .finally(() => {
-          syncing = undefined;
-        });
-      syncing.catch(() => undefined);
-    };
-
-    /** Everything received is written and fsynced, and the checkpoint reported. */
-    const settle = async (): Promise<void> => {
-      await flushBatch();
-      await inflight;
-      await syncing;
-      if (written !== durable) {
-        await fh.sync();
-        durable = written;
-        await p.onCheckpoint?.(durable);
-      }
-    };
-
-    while (have < p.size) {
+    while (pl.received < p.size) {
       throwIfAborted(p.signal);
-      const before = have;
+      const before = pl.received;
       try {
         await fetchOnce();
       } catch (e) {
-        // Keep what arrived, whatever happens next (a retry resumes from it).
-        await settle().catch(() => undefined);
         if (isAborted(e) || p.signal.aborted) throw new AbortedError();
         if (e instanceof DownloadFailure) throw e;
-        if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new DownloadFailure('insufficient-space', 'the disk filled up during the download');
-        if (have > before) failures = 0;
+        if (pl.error) throw diskFailure(pl.error);
+        // Keep what arrived: the retry resumes from it, and a power cut during the backoff loses none of it.
+        await pl.settle().catch(() => undefined);
+        if (p.signal.aborted) throw new AbortedError();
+        if (pl.error) throw diskFailure(pl.error);
+        if (pl.received > before) failures = 0;
         failures++;
         const msg = (e as Error).message;
         if (failures >= p.tuning.maxAttempts)
@@ -193,12 +165,12 @@ export async function downloadBundle(p: DownloadParams): Promise<{ sha256: strin
       }
     }
     try {
-      await settle();
+      await pl.settle();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new DownloadFailure('insufficient-space', 'the disk filled up during the download');
-      throw e;
+      if (p.signal.aborted) throw new AbortedError();
+      throw diskFailure(e as Error);
     }
-    return { sha256: hash.digest('hex') };
+    return { sha256: await hasher.digest() };
 
     async function fetchOnce(): Promise<void> {
       const ac = new AbortController();
@@ -206,9 +178,11 @@ export async function downloadBundle(p: DownloadParams): Promise<{ sha256: strin
       p.signal.addEventListener('abort', onOuterAbort, { once: true });
       let lastData = p.clock.monotonic();
       let stalled = false;
-      // Stall watchdog on the injected clock, checked at a quarter of the timeout.
+      // Stall watchdog on the injected clock, checked at a quarter of the timeout. While every
+      // buffer is busy (the disk or the hash is behind) the socket is paused on purpose: not a stall.
       const period = Math.max(1, Math.floor(p.tuning.stallTimeoutMs / 4));
       let watchdog = p.clock.setTimer(period, function tick() {
+        if (!pl.hasRoom()) lastData = p.clock.monotonic();
         if (p.clock.monotonic() - lastData >= p.tuning.stallTimeoutMs) {
           stalled = true;
           ac.abort();
@@ -217,82 +191,80 @@ export async function downloadBundle(p: DownloadParams): Promise<{ sha256: strin
         watchdog = p.clock.setTimer(period, tick);
       });
       try {
-        let res: IncomingMessage;
+        let res: DirectResponse;
         try {
-          res = await httpGet(p.url, { headers: { range: `bytes=${have}-` }, signal: ac.signal, ca: p.ca });
+          res = await directGet(p.url, { headers: { Range: `bytes=${pl.received}-` }, signal: ac.signal, ca: p.ca });
         } catch (e) {
           if (stalled) throw new Error('no answer from the server');
           throw e;
         }
         p.onResponse?.(res);
-        const status = res.statusCode ?? 0;
+        const status = res.status;
         if (status === 206) {
           const cr = parseContentRange(res.headers['content-range']);
-          if (!cr || cr.start !== have) {
-            res.resume();
-            throw new Error(`the server answered range ${res.headers['content-range'] ?? '(none)'} to bytes=${have}-`);
+          if (!cr || cr.start !== pl.received) {
+            res.close();
+            throw new Error(`the server answered range ${res.headers['content-range'] ?? '(none)'} to bytes=${pl.received}-`);
           }
           if (cr.total !== undefined && cr.total !== p.size) {
-            res.resume();
+            res.close();
             throw new DownloadFailure('size-mismatch', `the server says the bundle is ${cr.total} bytes; the target says ${p.size}`);
           }
         } else if (status === 200) {
-          const len = res.headers['content-length'];
-          if (len !== undefined && Number(len) !== p.size) {
-            res.resume();
-            throw new DownloadFailure('size-mismatch', `the server says the bundle is ${len} bytes; the target says ${p.size}`);
+          if (res.contentLength !== undefined && res.contentLength !== p.size) {
+            res.close();
+            throw new DownloadFailure('size-mismatch', `the server says the bundle is ${res.contentLength} bytes; the target says ${p.size}`);
           }
-          if (have > 0) {
-            // Range ignored: start over rather than append a second copy.
-            await settle();
-            await fh.truncate(0);
-            have = 0;
-            written = 0;
-            durable = 0;
-            hash = createHash('sha256');
+          if (pl.received > 0) {
+            // Range ignored: start over rather than append a second copy. Everything in flight
+            // lands first, and the hash thread is done reading the old part before the file is cut;
+            // the persisted length goes back to 0 before new bytes are written over the old ones.
+            await pl.settle();
+            await rehashed;
+            await file.truncate(0);
+            await file.datasync();
+            pl.restartAtZero();
+            await hasher.reset();
+            await p.onCheckpoint?.(0);
             p.onProgress?.(0);
           }
-        } else if (status === 416 && have === p.size) {
-          res.resume();
+        } else if (status === 416 && pl.received === p.size) {
+          res.close();
           return;
         } else {
-          res.resume();
+          res.close();
           throw new Error(`GET answered HTTP ${status}`);
         }
+        const limit = p.size - pl.received;
+        if (res.contentLength !== undefined && res.contentLength > limit) {
+          res.close();
+          throw new DownloadFailure('size-mismatch', `the server sends ${res.contentLength} bytes from byte ${pl.received}; the target's ${p.size} leave ${limit}`);
+        }
         try {
-          for await (const chunk of res as AsyncIterable<Buffer>) {
+          await res.readBody(pl, limit, () => {
             lastData = p.clock.monotonic();
-            let data = chunk;
-            if (have + data.length > p.size) {
-              data = data.subarray(0, p.size - have);
-              if (data.length > 0) await write(data);
-              throw new DownloadFailure('size-mismatch', `the server sent more than the ${p.size} bytes the target names`);
-            }
-            await write(data);
-            maybeCheckpoint();
-          }
+            p.onProgress?.(pl.received);
+          });
+          pl.flush();
         } catch (e) {
-          if (e instanceof DownloadFailure) throw e;
+          if (e instanceof BodyTooLongError) throw new DownloadFailure('size-mismatch', `the server sent more than the ${p.size} bytes the target names`);
           if (stalled) throw new Error(`no data for ${p.tuning.stallTimeoutMs} ms`);
           throw e;
         }
-        if (have < p.size && res.complete === false) throw new Error('the connection closed early');
-        if (have < p.size) throw new Error(`the response ended at byte ${have} of ${p.size}`);
+        if (pl.received < p.size) throw new Error(`the response ended at byte ${pl.received} of ${p.size}`);
       } finally {
         watchdog.cancel();
         p.signal.removeEventListener('abort', onOuterAbort);
       }
     }
-
-    async function write(data: Buffer): Promise<void> {
-      hash.update(data);
-      pending.push(data);
-      pendingBytes += data.length;
-      have += data.length;
-      p.onProgress?.(have);
-      if (pendingBytes >= Math.min(WRITE_BATCH, p.tuning.checkpointBytes)) await flushBatch();
-    }
   } finally {
-    await fh.close();
+    p.signal.removeEventListener('abort', onAbort);
+    // Pending hashes fail at once; writes already started complete before the file is closed.
+    await hasher.close();
+    if (pipe) {
+      pipe.fail(new Error('the download ended'));
+      await pipe.idle();
+    }
+    await fh?.close();
   }
 }

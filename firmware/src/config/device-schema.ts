@@ -96,6 +96,13 @@ export const OtaSchema = z
 /** The board with no front panel, modem or PoE control that every x86 box and VM is. */
 export const GENERIC_BOARD = 'generic';
 
+export const MediaSchema = z.strictObject({
+  workers: z
+    .union([z.literal('auto'), z.number().int().min(0).max(16)])
+    .default('auto')
+    .describe('Threads that forward RTP: auto (one per CPU core beyond the first, 1 to 4), or a number; 0 forwards on the main thread.'),
+});
+
 export const DeviceSchema = z.strictObject({
   id: z
     .string()
@@ -111,6 +118,7 @@ export const DeviceSchema = z.strictObject({
   admin: AdminSchema.prefault({}),
   cloud: CloudSchema.optional().describe('Absent: standalone, no cloud sync.'),
   ota: OtaSchema.optional().describe('Absent: every default (the agent still runs when `cloud` is set).'),
+  media: MediaSchema.prefault({}).describe('How this box forwards media (its cores, not the practice).'),
 });
 
 export type Device = z.output<typeof DeviceSchema>;
@@ -120,6 +128,7 @@ export type AdminConfig = z.output<typeof AdminSchema>;
 export type CloudConfig = z.output<typeof CloudSchema>;
 export type MqttConfig = z.output<typeof MqttSchema>;
 export type OtaConfig = z.output<typeof OtaSchema>;
+export type MediaConfig = z.output<typeof MediaSchema>;
 
 /** `device.ota` with its defaults filled in, present or not. */
 export function otaConfigOf(device: Device): OtaConfig {

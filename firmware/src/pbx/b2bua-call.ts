@@ -14,7 +14,7 @@
  * whose forks have all failed ends early, so a busy member does not hold the
  * caller for the full ring time.
  */
-import type { MediaRelay } from '../media/relay/index.js';
+import type { MediaAnchor } from '../media/relay/index.js';
 import { sessionBodyOf, type SessionBody } from '../sip/ua/session-body.js';
 import type { InviteSession } from '../sip/ua/invite-session.js';
 import type { SessionEndInfo, SessionMediaHandler } from '../sip/ua/session-types.js';
@@ -86,7 +86,7 @@ export interface CallTarget {
 export interface CallDeps {
   ua: UserAgentCore;
   transport: Pick<TransportLayer, 'localFor'>;
-  relay: MediaRelay;
+  relay: MediaAnchor;
   clock: Clock;
   logger: Logger;
   /** Codec names in preference order. */

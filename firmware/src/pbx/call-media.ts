@@ -15,7 +15,7 @@
  * An unchanged repeat of a side's last offer (a session refresh) is answered
  * with the last answer, without bothering the other side.
  */
-import type { MediaLeg, MediaRelay } from '../media/relay/index.js';
+import type { MediaAnchor, RelayLeg } from '../media/relay/index.js';
 import {
   b2buaAnswerDirection,
   buildOffer,
@@ -59,7 +59,7 @@ interface Pending {
 }
 
 export interface CallMediaOptions {
-  relay: MediaRelay;
+  relay: MediaAnchor;
   /** Codec names in the practice's preference order (PCMA, PCMU, G722). */
   codecs: readonly string[];
   /** For logs and the admin API. */
@@ -67,8 +67,8 @@ export interface CallMediaOptions {
 }
 
 export class CallMedia {
-  private readonly legs: Record<Side, MediaLeg | null> = { a: null, b: null };
-  private readonly opening: Record<Side, Promise<MediaLeg> | null> = { a: null, b: null };
+  private readonly legs: Record<Side, RelayLeg | null> = { a: null, b: null };
+  private readonly opening: Record<Side, Promise<RelayLeg> | null> = { a: null, b: null };
   private readonly originators: Record<Side, SdpOriginator | null> = { a: null, b: null };
   /** The last SDP each side sent us, and the last we sent it. */
   private readonly lastRemote: Record<Side, Sdp | null> = { a: null, b: null };
@@ -80,7 +80,7 @@ export class CallMedia {
 
   constructor(private readonly options: CallMediaOptions) {}
 
-  leg(side: Side): MediaLeg | null {
+  leg(side: Side): RelayLeg | null {
     return this.legs[side];
   }
 
@@ -90,7 +90,7 @@ export class CallMedia {
    * once, and without that each fork opened a leg of its own, offered its phone that leg's port,
    * and all but the last leg leaked their RTP ports.
    */
-  async openLeg(side: Side, localAddress: string): Promise<MediaLeg> {
+  async openLeg(side: Side, localAddress: string): Promise<RelayLeg> {
     for (;;) {
       const inFlight = this.opening[side];
       if (!inFlight) break;
@@ -106,12 +106,12 @@ export class CallMedia {
     }
   }
 
-  private async openLegNow(side: Side, localAddress: string): Promise<MediaLeg> {
+  private async openLegNow(side: Side, localAddress: string): Promise<RelayLeg> {
     if (this.closed) throw new PgwError('PGW_E_SIP_STATE', 'call media already closed');
     const existing = this.legs[side];
     if (existing && existing.localAddress === localAddress) return existing;
     if (existing) await existing.close();
-    const leg = await this.options.relay.openLeg({ localAddress, label: `${this.options.label}/${side}` });
+    const leg = await this.options.relay.openLeg({ localAddress, label: `${this.options.label}/${side}`, affinity: this.options.label });
     if (this.closed) {
       await leg.close();
       throw new PgwError('PGW_E_SIP_STATE', 'call media closed while opening a leg');
@@ -235,7 +235,7 @@ export class CallMedia {
     if (a && b && a.peer !== b) this.options.relay.bridge(a, b);
   }
 
-  private requireLeg(side: Side): MediaLeg {
+  private requireLeg(side: Side): RelayLeg {
     const leg = this.legs[side];
     if (!leg) throw new PgwError('PGW_E_SIP_STATE', `no media leg on side ${side}`);
     return leg;

@@ -14,7 +14,7 @@
  * ring the extension or hunt group their DID or Request-URI names.
  */
 import { randomUUID } from 'node:crypto';
-import type { MediaLeg, MediaRelay } from '../media/relay/index.js';
+import type { MediaAnchor, RelayLeg } from '../media/relay/index.js';
 import type { DigestServer } from '../sip/auth/index.js';
 import { createResponse, generateTag, parseNameAddr, type SipRequest } from '../sip/message/index.js';
 import type { ServerTransaction } from '../sip/transaction/api.js';
@@ -38,7 +38,7 @@ export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'RE
 export interface PbxOptions {
   ua: UserAgentCore;
   transport: Pick<TransportLayer, 'localFor'>;
-  relay: MediaRelay;
+  relay: MediaAnchor;
   clock: Clock;
   logger: Logger;
   location: LocationService;
@@ -312,7 +312,7 @@ export class Pbx implements UserAgentDelegate {
     }));
   }
 
-  private onDeadMedia(leg: MediaLeg, silentMs: number): void {
+  private onDeadMedia(leg: RelayLeg, silentMs: number): void {
     for (const call of this.calls.values()) {
       if (call.mediaLeg('a') === leg || call.mediaLeg('b') === leg) {
         this.log.warn({ call: call.id, leg: leg.label, silentMs }, 'no media on an answered call: hanging up');

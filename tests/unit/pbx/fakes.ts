@@ -3,7 +3,7 @@
  * are told, and InviteSessions that record what the call asks of them and
  * let the test play the other end.
  */
-import type { MediaRelay } from '../../../firmware/src/media/relay/index.js';
+import type { MediaAnchor } from '../../../firmware/src/media/relay/index.js';
 import { parseSdp, type Sdp } from '../../../firmware/src/media/sdp/index.js';
 import { Headers } from '../../../firmware/src/sip/message/headers.js';
 import type { SipRequest, SipResponse } from '../../../firmware/src/sip/message/types.js';
@@ -25,7 +25,7 @@ export interface FakeRelayStats {
   closed: number;
 }
 
-export function fakeRelay(stats: FakeRelayStats = { opened: 0, closed: 0 }): MediaRelay {
+export function fakeRelay(stats: FakeRelayStats = { opened: 0, closed: 0 }): MediaAnchor {
   let port = 20000;
   const relay = {
     openLeg: async ({ localAddress }: { localAddress: string }) => {
@@ -54,7 +54,7 @@ export function fakeRelay(stats: FakeRelayStats = { opened: 0, closed: 0 }): Med
     },
     on: () => relay,
   };
-  return relay as unknown as MediaRelay;
+  return relay as unknown as MediaAnchor;
 }
 
 /** A phone's SDP: PCMA and PCMU, the given direction. */

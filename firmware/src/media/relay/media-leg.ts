@@ -29,8 +29,9 @@ import { emptyLegConfig, legConfigFromSdp } from './leg-config.js';
 import type { LegConfig, LegSdp } from './leg-config.js';
 import { codecName, transcodableCodec } from './codec-ids.js';
 import type { LegStats } from './leg-stats.js';
-
-export type LegState = 'idle' | 'active' | 'closed';
+import type { DeadMediaEvent, LatchEvent, LegState, RelayLeg } from './relay-api.js';
+import { bump, LC, newLegCounters, readLegCounters } from './leg-counters.js';
+import type { LegCounters } from './leg-counters.js';
 
 const TRANSITIONS: Readonly<Record<LegState, readonly LegState[]>> = {
   idle: ['active', 'closed'],
@@ -38,24 +39,10 @@ const TRANSITIONS: Readonly<Record<LegState, readonly LegState[]>> = {
   closed: [],
 };
 
-export interface DeadMediaEvent {
-  leg: MediaLeg;
-  /** How long no RTP came from the leg, in ms. */
-  silentMs: number;
-}
-
-export interface LatchEvent {
-  leg: MediaLeg;
-  kind: 'rtp' | 'rtcp';
-  address: string;
-  port: number;
-  relatch: boolean;
-}
-
 export interface MediaLegEvents {
   dead: [DeadMediaEvent];
   latched: [LatchEvent];
-  closed: [MediaLeg];
+  closed: [RelayLeg];
 }
 
 export interface MediaLegOptions {
@@ -65,12 +52,14 @@ export interface MediaLegOptions {
   clock: Clock;
   logger: Logger;
   relatchAfterMs: number;
+  /** Where to keep the counters (a row of a shared buffer when another thread reads them). */
+  counters?: LegCounters;
 }
 
 /** A gap bigger than this in sequence numbers is a restart, not loss (RFC 3550 A.1 MAX_DROPOUT). */
 const MAX_DROPOUT = 3000;
 
-export class MediaLeg extends EventEmitter<MediaLegEvents> {
+export class MediaLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
   readonly id: string;
   readonly label: string | null;
   readonly localAddress: string;
@@ -105,11 +94,8 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
   /** @internal */
   deadReported = false;
 
-  private readonly counters: Omit<LegStats, 'id' | 'label' | 'state' | 'localAddress' | 'rtpPort' | 'rtcpPort' | 'remote' | 'latched' | 'peer' | 'codec' | 'flow' | 'dead'> = {
-    rx: { packets: 0, bytes: 0, lastPacketAt: null, lost: 0, rtcpPackets: 0 },
-    tx: { packets: 0, bytes: 0, rtcpPackets: 0, transcoded: 0 },
-    dropped: { invalid: 0, foreignSource: 0, unknownPayloadType: 0, direction: 0, noRoute: 0, codec: 0 },
-  };
+  /** @internal the counter row (see leg-counters.ts). */
+  readonly counters: LegCounters;
 
   constructor(options: MediaLegOptions) {
     super();
@@ -122,6 +108,8 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     this.clock = options.clock;
     this.log = options.logger;
     this.relatchAfterMs = options.relatchAfterMs;
+    this.counters = options.counters ?? newLegCounters();
+    this.counters.fill(0);
     this.monitorSince = this.clock.monotonic();
     this.pair.rtp.on('message', (buf, rinfo) => this.onRtpSocket(buf, rinfo));
     this.pair.rtcp.on('message', (buf, rinfo) => this.onRtcp(buf, rinfo));
@@ -197,39 +185,39 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     // RFC 5761: RTCP that arrives on the RTP port is still RTCP.
     if (kind === 'rtcp') return this.onRtcp(buf, rinfo);
     if (kind === 'invalid' || rtpPayloadOffset(buf, len) < 0) {
-      this.counters.dropped.invalid++;
+      bump(this.counters, LC.dropInvalid);
       return;
     }
     const pt = buf[1]! & 0x7f;
     const id = this.config.rxPt[pt]!;
     if (id < 0 && this.stateValue === 'active') {
       // Not a payload type of this leg: not valid media, so it neither latches nor goes through.
-      this.counters.dropped.unknownPayloadType++;
+      bump(this.counters, LC.dropUnknownPayloadType);
       return;
     }
     const now = this.clock.monotonic();
     const latch = this.rtpLatch.accept(rinfo.address, rinfo.port, now, this.relatchAfterMs);
     if (latch === 'rejected') {
-      this.counters.dropped.foreignSource++;
+      bump(this.counters, LC.dropForeignSource);
       return;
     }
     if (latch !== 'same') this.onLatched('rtp', rinfo, latch === 'relatched');
 
-    const rx = this.counters.rx;
-    rx.packets++;
-    rx.bytes += len;
-    rx.lastPacketAt = this.clock.now();
+    const c = this.counters;
+    bump(c, LC.rxPackets);
+    bump(c, LC.rxBytes, len);
+    c[LC.rxLastAt] = this.clock.now();
     this.lastRxMono = now;
     if (this.deadReported) this.deadReported = false;
     this.trackLoss(buf);
 
     if (!this.config.flow.fromLeg) {
-      this.counters.dropped.direction++;
+      bump(this.counters, LC.dropDirection);
       return;
     }
     const peer = this.peerLeg;
     if (peer === null || id < 0) {
-      this.counters.dropped.noRoute++;
+      bump(this.counters, LC.dropNoRoute);
       return;
     }
     peer.sendRtp(buf, len, id, now, this);
@@ -245,23 +233,23 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     }
     const d = seqDelta(seq, this.rxMaxSeq);
     if (d > 0) {
-      if (d > 1 && d < MAX_DROPOUT) this.counters.rx.lost += d - 1;
+      if (d > 1 && d < MAX_DROPOUT) bump(this.counters, LC.rxLost, d - 1);
       if (d < MAX_DROPOUT) this.rxMaxSeq = seq;
       else this.rxMaxSeq = seq; // restart: resynchronise (RFC 3550 A.1)
-    } else if (d < 0 && d > -MAX_DROPOUT && this.counters.rx.lost > 0) {
+    } else if (d < 0 && d > -MAX_DROPOUT && this.counters[LC.rxLost]! > 0) {
       // A late packet was counted lost when the gap was seen.
-      this.counters.rx.lost--;
+      bump(this.counters, LC.rxLost, -1);
     }
   }
 
   /** @internal forward one RTP packet from `from` to this leg. */
   sendRtp(buf: Buffer, len: number, codec: number, now: number, from: MediaLeg): void {
     if (this.stateValue !== 'active') {
-      from.counters.dropped.noRoute++;
+      bump(from.counters, LC.dropNoRoute);
       return;
     }
     if (!this.config.flow.toLeg) {
-      from.counters.dropped.direction++;
+      bump(from.counters, LC.dropDirection);
       return;
     }
     // Destination without building an object per packet: the latched source, else the SDP address.
@@ -270,7 +258,7 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     if (address === null) {
       const r = this.config.remote;
       if (r === null) {
-        from.counters.dropped.noRoute++;
+        bump(from.counters, LC.dropNoRoute);
         return;
       }
       address = r.address;
@@ -282,20 +270,20 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
       const t = this.transcoderFrom(codec);
       const primary = this.config.txPrimary;
       if (!t || !primary) {
-        from.counters.dropped.codec++;
+        bump(from.counters, LC.dropCodec);
         return;
       }
       const off = rtpPayloadOffset(buf, len);
       const padding = buf[0]! & 0x20 ? buf[len - 1]! : 0;
       t.transcode(buf, off, len - off - padding);
       pt = primary.pt;
-      this.counters.tx.transcoded++;
+      bump(this.counters, LC.txTranscoded);
     }
     if (pt !== (buf[1]! & 0x7f)) setRtpPayloadType(buf, pt);
     this.output.rewrite(buf, now);
     this.pair.rtp.send(buf, 0, len, port, address);
-    this.counters.tx.packets++;
-    this.counters.tx.bytes += len;
+    bump(this.counters, LC.txPackets);
+    bump(this.counters, LC.txBytes, len);
   }
 
   private transcoderFrom(codec: number): PayloadTranscoder | null {
@@ -315,20 +303,20 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     if (this.stateValue === 'closed') return;
     const len = buf.length;
     if (!isValidRtcpCompound(buf, len)) {
-      this.counters.dropped.invalid++;
+      bump(this.counters, LC.dropInvalid);
       return;
     }
     const now = this.clock.monotonic();
     const latch = this.rtcpLatch.accept(rinfo.address, rinfo.port, now, this.relatchAfterMs);
     if (latch === 'rejected') {
-      this.counters.dropped.foreignSource++;
+      bump(this.counters, LC.dropForeignSource);
       return;
     }
     if (latch !== 'same') this.onLatched('rtcp', rinfo, latch === 'relatched');
-    this.counters.rx.rtcpPackets++;
+    bump(this.counters, LC.rxRtcp);
     const peer = this.peerLeg;
     if (peer === null) {
-      this.counters.dropped.noRoute++;
+      bump(this.counters, LC.dropNoRoute);
       return;
     }
     peer.sendRtcp(buf, len, this);
@@ -339,7 +327,7 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     if (this.stateValue !== 'active') return;
     const dest = this.rtcpDestination();
     if (dest === null) {
-      from.counters.dropped.noRoute++;
+      bump(from.counters, LC.dropNoRoute);
       return;
     }
     // Sender info describes from's media, which this leg receives renumbered by this.output;
@@ -354,7 +342,7 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
       rewriteRtcpSsrcs(buf, len, rw);
     }
     this.pair.rtcp.send(buf, 0, len, dest.port, dest.address);
-    this.counters.tx.rtcpPackets++;
+    bump(this.counters, LC.txRtcp);
   }
 
   private onLatched(kind: 'rtp' | 'rtcp', rinfo: RemoteInfo, relatch: boolean): void {
@@ -367,7 +355,6 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
 
   stats(): LegStats {
     const remote = this.config.remote;
-    const c = this.counters;
     return {
       id: this.id,
       label: this.label,
@@ -380,9 +367,7 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
       peer: this.peerLeg?.id ?? null,
       codec: this.config.txPrimary ? codecName(this.config.txPrimary.id) : null,
       flow: { ...this.config.flow },
-      rx: { ...c.rx },
-      tx: { ...c.tx },
-      dropped: { ...c.dropped },
+      ...readLegCounters(this.counters),
       dead: this.deadReported,
     };
   }

@@ -19,8 +19,9 @@ import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { RtpPortPool } from '../rtp/port-pool.js';
 import { MediaLeg } from './media-leg.js';
-import type { DeadMediaEvent, LatchEvent } from './media-leg.js';
+import type { DeadMediaEvent, MediaAnchor, MediaRelayEvents, OpenLegOptions, RelayLeg } from './relay-api.js';
 import type { LegStats } from './leg-stats.js';
+import type { LegCounters } from './leg-counters.js';
 
 export interface MediaRelayOptions {
   clock: Clock;
@@ -34,13 +35,6 @@ export interface MediaRelayOptions {
   relatchAfterMs?: number;
 }
 
-export interface OpenLegOptions {
-  /** The gateway's address on the interface that faces this leg's party. */
-  localAddress: string;
-  /** For logs and the admin API, e.g. the call id and which side. */
-  label?: string;
-}
-
 export interface MediaBridge {
   readonly a: MediaLeg;
   readonly b: MediaLeg;
@@ -48,15 +42,10 @@ export interface MediaBridge {
   close(): Promise<void>;
 }
 
-export interface MediaRelayEvents {
-  dead: [DeadMediaEvent];
-  latched: [LatchEvent];
-}
-
 export const DEFAULT_DEAD_AFTER_MS = 30_000;
 export const DEFAULT_RELATCH_AFTER_MS = 2_000;
 
-export class MediaRelay extends EventEmitter<MediaRelayEvents> {
+export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaAnchor {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly pool: RtpPortPool;
@@ -78,7 +67,7 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> {
   }
 
   /** Allocate a socket pair on localAddress for one leg. Throws PGW_E_MEDIA_PORTS when the pool is exhausted. */
-  async openLeg(options: OpenLegOptions): Promise<MediaLeg> {
+  async openLeg(options: OpenLegOptions & { counters?: LegCounters }): Promise<MediaLeg> {
     const pair = await this.pool.allocate({ address: options.localAddress });
     const leg = new MediaLeg({
       id: `m${this.nextId++}`,
@@ -87,6 +76,7 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> {
       clock: this.clock,
       logger: this.log,
       relatchAfterMs: this.relatchAfterMs,
+      counters: options.counters,
     });
     this.legSet.add(leg);
     leg.on('latched', (e) => this.emit('latched', e));
@@ -104,11 +94,10 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> {
    * bridged elsewhere is taken from its old partner first (which is left
    * unbridged, not closed). The stream each leg receives stays one stream.
    */
-  bridge(a: MediaLeg, b: MediaLeg): void {
-    if (a === b) throw new RangeError('cannot bridge a leg to itself');
-    for (const leg of [a, b]) {
-      if (leg.state === 'closed' || !this.legSet.has(leg)) throw new RangeError(`media leg ${leg.id} is closed or not ours`);
-    }
+  bridge(legA: RelayLeg, legB: RelayLeg): void {
+    if (legA === legB) throw new RangeError('cannot bridge a leg to itself');
+    const a = this.own(legA);
+    const b = this.own(legB);
     if (a.peerLeg === b) return;
     this.unbridge(a);
     this.unbridge(b);
@@ -122,8 +111,15 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> {
     this.log.info({ a: a.id, b: b.id, aLabel: a.label, bLabel: b.label }, 'media bridged');
   }
 
+  private own(leg: RelayLeg): MediaLeg {
+    if (!(leg instanceof MediaLeg) || leg.state === 'closed' || !this.legSet.has(leg)) throw new RangeError(`media leg ${leg.id} is closed or not ours`);
+    return leg;
+  }
+
   /** Disconnect a leg from its partner (both stay open). */
-  unbridge(leg: MediaLeg): void {
+  unbridge(relayLeg: RelayLeg): void {
+    if (!(relayLeg instanceof MediaLeg)) return;
+    const leg = relayLeg;
     const peer = leg.peerLeg;
     if (!peer) return;
     peer.peerLeg = null;

@@ -27,6 +27,8 @@ export interface HardwareOptions {
   env?: NodeJS.ProcessEnv;
   /** For the modem monitor: does data pass over the modem? (hw/modem/data-probe.ts) */
   modemDataProbe?: () => Promise<boolean>;
+  /** The probe's own period, failures before a reset and timeout (ModemMonitorOptions). */
+  modemProbe?: { intervalMs: number; failAfter: number; timeoutMs: number };
   /** Board hook that cuts the modem's power (a GPIO on the carrier), if there is one. */
   modemPowerCycle?: () => Promise<void>;
 }
@@ -119,6 +121,9 @@ export async function openHardware(options: HardwareOptions): Promise<Hardware> 
       logger: logger.child({ component: 'modem' }),
       servingCell: ref.servingCell,
       ...(options.modemDataProbe ? { dataProbe: options.modemDataProbe } : {}),
+      ...(options.modemProbe
+        ? { probeIntervalMs: options.modemProbe.intervalMs, deadAfter: options.modemProbe.failAfter, probeTimeoutMs: options.modemProbe.timeoutMs + 1000 }
+        : {}),
       ...(options.modemPowerCycle ? { powerCycle: options.modemPowerCycle } : {}),
     });
   }

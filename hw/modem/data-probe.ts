@@ -13,14 +13,23 @@ export interface TcpProbeOptions {
   host: string;
   port: number;
   timeoutMs?: number;
-  /** The local address to connect from; null: let routing choose. */
+  /** The local address to connect from; null: let routing choose (unless requireLocalAddress). */
   localAddress?: () => string | null;
+  /**
+   * No local address (the modem's interface has none yet) is a failed probe, not a
+   * connection by another route: a probe that tests broadband would hide a dead 4G path.
+   */
+  requireLocalAddress?: boolean;
 }
 
 export function tcpConnectProbe(options: TcpProbeOptions): () => Promise<boolean> {
   return () =>
     new Promise((resolve) => {
       const local = options.localAddress?.() ?? undefined;
+      if (!local && options.requireLocalAddress) {
+        resolve(false);
+        return;
+      }
       const socket = connect({ host: options.host, port: options.port, ...(local ? { localAddress: local } : {}) });
       const done = (ok: boolean) => {
         socket.destroy();

@@ -86,6 +86,11 @@ export interface ModemMonitorOptions {
   unresponsiveAfter?: number;
   /** Says whether data passes over the modem's network interface (e.g. a ping or DNS query over wwan0). */
   dataProbe?: () => Promise<boolean>;
+  /**
+   * Run the data probe on its own timer at this period (device.modem.dataProbe.intervalSeconds)
+   * instead of after each poll, so a dead data path is found sooner than `deadAfter` polls.
+   */
+  probeIntervalMs?: number;
   /** Consecutive failed data probes before an attached modem is reset. */
   deadAfter?: number;
   probeTimeoutMs?: number;
@@ -103,8 +108,8 @@ export interface ModemMonitorOptions {
 const EMPTY_SIGNAL: ModemSignal = { rssiDbm: null, rsrp: null, rsrq: null, sinrDb: null, bars: 0 };
 
 export class ModemMonitor implements LinkHealthSource {
-  private readonly o: Required<Omit<ModemMonitorOptions, 'dataProbe' | 'powerCycle'>> &
-    Pick<ModemMonitorOptions, 'dataProbe' | 'powerCycle'>;
+  private readonly o: Required<Omit<ModemMonitorOptions, 'dataProbe' | 'powerCycle' | 'probeIntervalMs'>> &
+    Pick<ModemMonitorOptions, 'dataProbe' | 'powerCycle' | 'probeIntervalMs'>;
   private st: ModemStatus = {
     phase: 'starting',
     sim: 'unknown',
@@ -121,6 +126,9 @@ export class ModemMonitor implements LinkHealthSource {
   private link: LineLink | undefined;
   private channel: CommandChannel | undefined;
   private timer: TimerHandle | undefined;
+  private probeTimer: TimerHandle | undefined;
+  /** A probe round on its own timer, which the poll waits for (one of them talks to the modem at a time). */
+  private probeRun: Promise<void> | null = null;
   private settleTimer: TimerHandle | undefined;
   private running = false;
   private ticking = false;
@@ -172,11 +180,14 @@ export class ModemMonitor implements LinkHealthSource {
     if (this.running) return;
     this.running = true;
     this.schedule(0);
+    if (this.o.dataProbe && this.o.probeIntervalMs) this.scheduleProbe();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.timer?.cancel();
+    this.probeTimer?.cancel();
+    await this.probeRun;
     this.settleTimer?.cancel();
     if (this.st.phase !== 'stopped') this.transition('stopped', 'stop requested');
     await this.closeLink();
@@ -198,10 +209,28 @@ export class ModemMonitor implements LinkHealthSource {
     });
   }
 
+  private scheduleProbe(): void {
+    this.probeTimer?.cancel();
+    if (!this.running || !this.o.probeIntervalMs) return;
+    this.probeTimer = this.o.clock.setTimer(this.o.probeIntervalMs, () => {
+      // Skipped while a poll runs (it talks to the modem) or the modem is not ready.
+      if (!this.ticking && !this.probeRun && this.st.phase === 'ready') {
+        this.probeRun = this.probeData()
+          .catch((err: unknown) => this.o.logger.warn({ err: errText(err) }, 'modem data probe round failed'))
+          .finally(() => {
+            this.probeRun = null;
+            this.publish();
+          });
+      }
+      this.scheduleProbe();
+    });
+  }
+
   private async tick(): Promise<void> {
     if (this.ticking || !this.running) return;
     this.ticking = true;
     try {
+      if (this.probeRun) await this.probeRun;
       await this.step();
     } catch (err) {
       this.o.logger.warn({ err: errText(err) }, 'modem poll failed');
@@ -254,7 +283,7 @@ export class ModemMonitor implements LinkHealthSource {
       await this.maybeReset('unresponsive');
       return;
     }
-    await this.probeData();
+    if (!this.o.probeIntervalMs) await this.probeData();
   }
 
   // ------------------------------------------------------------ commands

@@ -18,5 +18,8 @@ export function checkDevice(d: Device, prefix = 'device'): ConfigProblem[] {
     problems.push({ path: `${prefix}.ota.trialTimeoutSeconds`, message: `must exceed soakSeconds (${ota.soakSeconds})` });
   if (ota && ota.board === 'simulated' && ota.slots === 'board')
     problems.push({ path: `${prefix}.ota.slots`, message: 'the simulated board needs file slots: file-image or file-dir' });
+  const probe = d.modem?.dataProbe;
+  if (probe && probe.timeoutSeconds >= probe.intervalSeconds)
+    problems.push({ path: `${prefix}.modem.dataProbe.timeoutSeconds`, message: `must be less than intervalSeconds (${probe.intervalSeconds})` });
   return problems;
 }

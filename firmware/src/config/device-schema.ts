@@ -5,7 +5,8 @@
  * how the update agent trusts and installs bundles (issue 4).
  */
 import { z } from 'zod';
-import { absolutePath, hostPort, positiveInt, secret } from './primitives.js';
+import { isIP } from 'node:net';
+import { absolutePath, hostPort, port, positiveInt, secret } from './primitives.js';
 
 /** Linux interface names are at most 15 characters (IFNAMSIZ - 1). */
 const interfaceName = () =>
@@ -93,6 +94,30 @@ export const OtaSchema = z
   })
   .describe('The update agent (docs/OTA.md). It runs only with `cloud`: its targets come over MQTT.');
 
+const HOST_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+export const ModemDataProbeSchema = z
+  .strictObject({
+    host: z
+      .string()
+      .max(253)
+      .refine((h) => isIP(h) !== 0 || HOST_NAME.test(h), { message: 'must be an IP address or a host name' })
+      .describe("A host known to answer TCP over 4G (the trunk provider's SIP server over TCP, say). An IP address avoids depending on DNS."),
+    port: port().describe('Its TCP port.'),
+    intervalSeconds: positiveInt().max(3600).default(30).describe('How often to connect.'),
+    timeoutSeconds: positiveInt().max(60).default(8).describe('A connection not open within this long is a failure.'),
+    failAfter: positiveInt().max(20).default(3).describe('Failures in a row before the attached-but-dead modem is reset (AT+CFUN=1,1).'),
+  })
+  .describe(
+    "A TCP connection opened from the modem's own address (the board's 4G interface), so it tests the 4G path and nothing else. Absent: the data path is not probed (a modem that is attached but passes no data is not found).",
+  );
+
+export const ModemSchema = z
+  .strictObject({
+    dataProbe: ModemDataProbeSchema.optional(),
+  })
+  .describe('The 4G modem of boards that have one (docs/HARDWARE.md); ignored on boards without.');
+
 /** The board with no front panel, modem or PoE control that every x86 box and VM is. */
 export const GENERIC_BOARD = 'generic';
 
@@ -119,6 +144,7 @@ export const DeviceSchema = z.strictObject({
   cloud: CloudSchema.optional().describe('Absent: standalone, no cloud sync.'),
   ota: OtaSchema.optional().describe('Absent: every default (the agent still runs when `cloud` is set).'),
   media: MediaSchema.prefault({}).describe('How this box forwards media (its cores, not the practice).'),
+  modem: ModemSchema.optional(),
 });
 
 export type Device = z.output<typeof DeviceSchema>;
@@ -128,6 +154,8 @@ export type AdminConfig = z.output<typeof AdminSchema>;
 export type CloudConfig = z.output<typeof CloudSchema>;
 export type MqttConfig = z.output<typeof MqttSchema>;
 export type OtaConfig = z.output<typeof OtaSchema>;
+export type ModemConfig = z.output<typeof ModemSchema>;
+export type ModemDataProbeConfig = z.output<typeof ModemDataProbeSchema>;
 export type MediaConfig = z.output<typeof MediaSchema>;
 
 /** `device.ota` with its defaults filled in, present or not. */

@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { boardProfile, interfaceRoles } from '../../../hw/boards/index.js';
 import type { BoardProfile } from '../../../hw/boards/index.js';
 import { devSimAt } from '../../../hw/boards/dev-sim.js';
-import { createAlarmEvaluator, createHealthSampler, openHardware, type Hardware } from '../../../hw/hardware.js';
+import { createAlarmEvaluator, createHealthSampler, openHardware, type Hardware, type HardwareOptions } from '../../../hw/hardware.js';
+import { interfaceIPv4, tcpConnectProbe } from '../../../hw/modem/data-probe.js';
 import type { ActiveAlarm, HealthAlarmEvent } from '../../../hw/health/alarm-rules.js';
 import { HealthMonitor } from '../../../hw/health/health-monitor.js';
 import type { HealthSnapshot } from '../../../hw/health/health-sampler.js';
@@ -118,7 +119,7 @@ export async function startGatewayHardware(o: GatewayHardwareOptions): Promise<G
   const log = o.logger.child({ component: 'gateway-hw' });
   const board = resolveBoard(o.device.board, env, log);
   const roles = interfaceRoles(board, o.device.interfaces);
-  const hw: Hardware = await openHardware({ board, clock: o.clock, logger: o.logger, env });
+  const hw: Hardware = await openHardware({ board, clock: o.clock, logger: o.logger, env, ...modemProbeOptions(o.device, board, log) });
   hw.modem?.start();
 
   const roleOf = Object.fromEntries(Object.entries(roles).flatMap(([role, name]) => (name ? [[name, role]] : [])));
@@ -228,6 +229,26 @@ export async function startGatewayHardware(o: GatewayHardwareOptions): Promise<G
       health.stop();
       await hw.close();
     },
+  };
+}
+
+/**
+ * device.modem.dataProbe as the modem monitor's data probe: a TCP connection
+ * from the modem interface's own IPv4 address (the board's 4G interface), so
+ * it tests the 4G path; no address on that interface is a failed probe.
+ */
+export function modemProbeOptions(device: Device, board: BoardProfile, log: Logger): Pick<HardwareOptions, 'modemDataProbe' | 'modemProbe'> {
+  const cfg = device.modem?.dataProbe;
+  if (!cfg) return {};
+  if (!board.modem) {
+    log.warn({ board: board.name }, 'device.modem.dataProbe is set but this board has no modem: ignored');
+    return {};
+  }
+  const iface = board.modem.netInterface;
+  log.info({ host: cfg.host, port: cfg.port, iface, intervalSeconds: cfg.intervalSeconds }, 'modem data probe over 4G');
+  return {
+    modemDataProbe: tcpConnectProbe({ host: cfg.host, port: cfg.port, timeoutMs: cfg.timeoutSeconds * 1000, localAddress: interfaceIPv4(iface), requireLocalAddress: true }),
+    modemProbe: { intervalMs: cfg.intervalSeconds * 1000, failAfter: cfg.failAfter, timeoutMs: cfg.timeoutSeconds * 1000 },
   };
 }
 

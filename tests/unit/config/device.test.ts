@@ -65,4 +65,18 @@ test('unknown top-level fields are reported; $schema is allowed', () => {
   assert.ok(validateGatewayFile({ $schema: '../docs/config.schema.json', device: { id: 'x' } }).ok);
 });
 
+test('modem.dataProbe: defaults, host and port checked, the timeout shorter than the interval', () => {
+  const ok = validateGatewayFile({ device: { id: 'x', board: 'rpi4-poe', modem: { dataProbe: { host: '192.0.2.10', port: 5060 } } } });
+  assert.ok(ok.ok);
+  if (ok.ok) assert.equal(ok.value.device.modem?.dataProbe, { host: '192.0.2.10', port: 5060, intervalSeconds: 30, timeoutSeconds: 8, failAfter: 3 });
+  for (const host of ['sip.carrier.example', '2001:db8::1']) assert.ok(validateGatewayFile({ device: { id: 'x', modem: { dataProbe: { host, port: 5060 } } } }).ok, host);
+  assert.ok(errorsOf({ device: { id: 'x', modem: { dataProbe: { host: 'not a host!', port: 5060 } } } }).some((e) => e.path === 'device.modem.dataProbe.host'));
+  assert.ok(errorsOf({ device: { id: 'x', modem: { dataProbe: { host: '192.0.2.10', port: 0 } } } }).some((e) => e.path === 'device.modem.dataProbe.port'));
+  assert.ok(errorsOf({ device: { id: 'x', modem: { dataProbe: { host: '192.0.2.10' } } } }).some((e) => e.path === 'device.modem.dataProbe.port'));
+  assert.equal(errorsOf({ device: { id: 'x', modem: { dataProbe: { host: '192.0.2.10', port: 80, intervalSeconds: 5, timeoutSeconds: 5 } } } }), [
+    { path: 'device.modem.dataProbe.timeoutSeconds', message: 'must be less than intervalSeconds (5)' },
+  ]);
+  assert.ok(errorsOf({ device: { id: 'x', modem: { probe: {} } } }).some((e) => e.path === 'device.modem.probe'));
+});
+
 test.run();

@@ -118,6 +118,36 @@ test('attached but dead: reset by AT+CFUN=1,1 after deadAfter failed probes, RDY
   await monitor.stop();
 });
 
+test('with probeIntervalMs the data probe runs on its own timer: a dead path is found between polls', async () => {
+  const probeTimes: number[] = [];
+  const box: { sim?: ModemSimulator } = {};
+  const r = rig({
+    deadAfter: 3,
+    pollIntervalMs: 15_000,
+    probeIntervalMs: 1000,
+    dataProbe: () => {
+      probeTimes.push(r.clock.now());
+      return Promise.resolve(box.sim!.dataPathWorks);
+    },
+  });
+  box.sim = r.sim;
+  const { clock, sim, monitor } = r;
+  monitor.start();
+  await until(clock, () => monitor.status().dataPath === 'ok', 3000);
+  sim.breakDataPath();
+  const broke = clock.now();
+  const t = await until(clock, () => monitor.status().phase === 'resetting', 10_000);
+  // Three failed probes a second apart, well inside one 15 s poll period.
+  assert.ok(t <= 3500, `reset after ${t} ms`);
+  assert.is(monitor.linkHealth().up, false);
+  assert.ok(sim.received.includes('AT+CFUN=1,1'));
+  const after = probeTimes.filter((x) => x > broke);
+  assert.is(after.length, 3);
+  for (let i = 1; i < after.length; i++) assert.ok(after[i]! - after[i - 1]! >= 1000 && after[i]! - after[i - 1]! < 1500, `probe gap ${after[i]! - after[i - 1]!}`);
+  await until(clock, () => monitor.linkHealth().up, 5000);
+  await monitor.stop();
+});
+
 test('resets back off exponentially while the data path stays dead', async () => {
   const resetsAt: number[] = [];
   const r = rig({ deadAfter: 2, dataProbe: () => Promise.resolve(false), resetBackoffMinMs: 60_000, resetBackoffMaxMs: 240_000 });

@@ -187,6 +187,8 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
         lastKnownGood: lastKnownGoodFromPracticeStore(store),
         status,
         failover: uplinks.failoverTest,
+        // One health sampler for the admin API, the panel, the alarms and the telemetry (issue 5).
+        telemetry: hardware.telemetry(),
         clock,
         logger: options.logger,
       });

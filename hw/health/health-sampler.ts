@@ -16,6 +16,8 @@ export interface InterfaceHealth {
   state: string;
   mac: string | null;
   addresses: string[];
+  /** Link speed, null when the driver does not say (Wi-Fi, a VM's virtio, wwan). */
+  speedMbps: number | null;
   /** lan / hscn / wan, when the board or device config names this interface. */
   role?: string;
 }
@@ -23,6 +25,7 @@ export interface InterfaceHealth {
 export interface DiskHealth {
   mount: string;
   sizeBytes: number;
+  usedBytes: number;
   availableBytes: number;
   usePercent: number | null;
 }
@@ -45,9 +48,9 @@ export interface SystemInfoApi {
   currentLoad(): Promise<{ currentLoad: number }>;
   cpuTemperature(): Promise<{ main: number | null }>;
   mem(): Promise<{ total: number; available: number }>;
-  fsSize(): Promise<Array<{ mount: string; size: number; available: number; use: number }>>;
+  fsSize(): Promise<Array<{ mount: string; size: number; used?: number; available: number; use: number }>>;
   networkInterfaces(): Promise<
-    Array<{ iface: string; operstate: string; mac: string; ip4: string; ip6: string; internal: boolean }> | { iface: string }
+    Array<{ iface: string; operstate: string; mac: string; ip4: string; ip6: string; internal: boolean; speed?: number | null }> | { iface: string }
   >;
 }
 
@@ -103,7 +106,7 @@ export class HealthSampler {
       memory: { totalBytes: memory?.total ?? 0, availableBytes: memory?.available ?? 0 },
       disks: (disks ?? [])
         .filter((d) => (o.mounts ? o.mounts.includes(d.mount) : d.size > 0))
-        .map((d) => ({ mount: d.mount, sizeBytes: d.size, availableBytes: d.available, usePercent: finite(d.use) })),
+        .map((d) => ({ mount: d.mount, sizeBytes: d.size, usedBytes: finite(d.used) ?? d.size - d.available, availableBytes: d.available, usePercent: finite(d.use) })),
       interfaces: (Array.isArray(ifaces) ? ifaces : [])
         .filter((i) => !i.internal)
         .map((i) => ({
@@ -111,6 +114,8 @@ export class HealthSampler {
           state: i.operstate || 'unknown',
           mac: i.mac || null,
           addresses: [i.ip4, i.ip6].filter((a): a is string => typeof a === 'string' && a.length > 0),
+          // systeminformation says -1 or null when the driver reports no speed.
+          speedMbps: finite(i.speed) !== null && (i.speed as number) >= 0 ? (i.speed as number) : null,
           ...(roles[i.iface] ? { role: roles[i.iface] } : {}),
         })),
       fanRpm: finite(fan),

@@ -34,7 +34,9 @@ import { locatorFromRegistrations, parseProcNetArp, PhonePortMap, type PhonePort
 import { WatchdogKeeper, type KeeperStats } from '../../../hw/watchdog/watchdog-keeper.js';
 import type { Device } from '../config/index.js';
 import type { GatewayStatus } from '../admin/status-provider.js';
+import type { TelemetrySource } from '../sync/ports.js';
 import type { LinkStateSource } from '../uplinks/index.js';
+import { healthTelemetrySource } from './hardware-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 
@@ -100,6 +102,8 @@ export interface GatewayHardware {
   view(): HardwareView;
   /** Null when the board has no PoE controller (or it did not answer). */
   ports(): Promise<PhonePort[] | null>;
+  /** The cloud telemetry from the same health samples (one sampler), with the fan, PoE and modem. */
+  telemetry(): TelemetrySource;
   stop(): Promise<void>;
 }
 
@@ -215,6 +219,14 @@ export async function startGatewayHardware(o: GatewayHardwareOptions): Promise<G
         panel: panel ? { page: panel.currentPage, state: panel.controlState } : null,
         poe: hw.poe !== null,
       };
+    },
+    telemetry() {
+      return healthTelemetrySource({
+        latest: () => health.latest(),
+        sampleNow: () => health.sampleNow(),
+        now: () => o.clock.now(),
+        modem: () => (hw.modem ? { health: hw.modem.linkHealth(), status: hw.modem.status() } : null),
+      });
     },
     async ports() {
       if (!portMap) return null;

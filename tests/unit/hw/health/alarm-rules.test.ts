@@ -9,7 +9,7 @@ function snap(over: { temp?: number | null; freePct?: number; poeUsed?: number; 
     at: over.at ?? 0,
     cpu: { loadPercent: 5, temperatureC: over.temp === undefined ? 50 : over.temp },
     memory: { totalBytes: 1, availableBytes: 1 },
-    disks: [{ mount: '/data', sizeBytes: size, availableBytes: ((over.freePct ?? 50) / 100) * size, usePercent: 100 - (over.freePct ?? 50) }],
+    disks: [{ mount: '/data', sizeBytes: size, usedBytes: size - ((over.freePct ?? 50) / 100) * size, availableBytes: ((over.freePct ?? 50) / 100) * size, usePercent: 100 - (over.freePct ?? 50) }],
     interfaces: [],
     fanRpm: over.fan === undefined ? null : over.fan,
     poe: over.poeUsed === undefined ? null : { usedMw: over.poeUsed, maxMw: 100_000 },

@@ -18,14 +18,14 @@ function fakeSi(state: { temp: number | null; fail?: boolean }): SystemInfoApi {
     mem: () => Promise.resolve({ total: 4_000, available: 3_000 }),
     fsSize: () =>
       Promise.resolve([
-        { mount: '/', size: 1000, available: 500, use: 50 },
+        { mount: '/', size: 1000, used: 450, available: 500, use: 50 },
         { mount: '/data', size: 1000, available: 80, use: 92 },
         { mount: '/proc', size: 0, available: 0, use: 0 },
       ]),
     networkInterfaces: () =>
       Promise.resolve([
         { iface: 'lo', operstate: 'unknown', mac: '', ip4: '127.0.0.1', ip6: '::1', internal: true },
-        { iface: 'eth0', operstate: 'up', mac: '02:00:00:00:00:01', ip4: '192.0.2.10', ip6: '', internal: false },
+        { iface: 'eth0', operstate: 'up', mac: '02:00:00:00:00:01', ip4: '192.0.2.10', ip6: '', internal: false, speed: 1000 },
       ]),
   };
 }
@@ -36,7 +36,9 @@ test('sampler shapes systeminformation, tags roles, tolerates a missing sensor',
   const s = await sampler.sample();
   assert.equal(s.cpu, { loadPercent: 12.3, temperatureC: 51.3 });
   assert.equal(s.disks.map((d) => d.mount), ['/', '/data']);
-  assert.equal(s.interfaces, [{ name: 'eth0', state: 'up', mac: '02:00:00:00:00:01', addresses: ['192.0.2.10'], role: 'lan' }]);
+  assert.equal(s.interfaces, [{ name: 'eth0', state: 'up', mac: '02:00:00:00:00:01', addresses: ['192.0.2.10'], speedMbps: 1000, role: 'lan' }]);
+  // Used as the file system says (reserved blocks make it differ from size - available), else size - available.
+  assert.equal(s.disks.map((d) => d.usedBytes), [450, 920]);
   assert.equal(s.poe, { usedMw: 5, maxMw: 10 });
   assert.is(s.fanRpm, null);
   state.fail = true;

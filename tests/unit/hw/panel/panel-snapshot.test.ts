@@ -11,10 +11,10 @@ test('gateway status, health, alarms and modem become one panel snapshot', () =>
       at: 0,
       cpu: { loadPercent: 20, temperatureC: 61 },
       memory: { totalBytes: 1, availableBytes: 1 },
-      disks: [{ mount: '/data', sizeBytes: 200, availableBytes: 50, usePercent: 75 }],
+      disks: [{ mount: '/data', sizeBytes: 200, usedBytes: 150, availableBytes: 50, usePercent: 75 }],
       interfaces: [
-        { name: 'eth0', state: 'up', mac: null, addresses: ['fe80::1', '192.0.2.10'], role: 'lan' },
-        { name: 'eth1', state: 'down', mac: null, addresses: [] },
+        { name: 'eth0', state: 'up', mac: null, addresses: ['fe80::1', '192.0.2.10'], speedMbps: 1000, role: 'lan' },
+        { name: 'eth1', state: 'down', mac: null, addresses: [], speedMbps: null },
       ],
       fanRpm: null,
       poe: null,

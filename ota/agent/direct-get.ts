@@ -35,7 +35,11 @@ export interface BodySink {
   space(max: number): Buffer | undefined;
   /** `n` bytes were read into the start of the region space() returned last; false when there is no room now. */
   commit(n: number): boolean;
-  /** Takes a copy of `data`; false when there is no room now. */
+  /**
+   * Takes a copy of `data`; false when there is no room now. May be called
+   * while there is none (the rest of one read: reading has stopped), so the
+   * sink holds at most one read's worth beyond its buffers.
+   */
   push(data: Buffer): boolean;
   /** Resolves when there is room again (rejects if the sink failed). */
   drained(): Promise<void>;

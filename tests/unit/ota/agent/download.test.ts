@@ -154,6 +154,94 @@ test('resume after a crash: the torn tail past the last checkpoint is cut off be
   assert.is(server.requests[0]!.range, `bytes=${1 << 20}-`);
 });
 
+test('every checkpoint reported is on disk: the file holds at least that many bytes of the bundle when it is reported', async () => {
+  server.behaviour.cutAfterBytes = 900_000;
+  server.behaviour.cutTimes = 2;
+  const clock = new FakeClock();
+  const file = join(dir.path, 'ckpt.part');
+  const data = await readFile(src);
+  const bad: string[] = [];
+  const checkpoints: number[] = [];
+  const r = await drive(
+    clock,
+    downloadBundle(
+      params(clock, file, {
+        onCheckpoint: async (n) => {
+          checkpoints.push(n);
+          const now = await readFile(file);
+          if (now.length < n || !now.subarray(0, n).equals(data.subarray(0, n))) bad.push(`checkpoint ${n}: file has ${now.length} bytes`);
+        },
+      }),
+    ),
+  );
+  assert.is(r.sha256, sha);
+  assert.equal(bad, []);
+  assert.ok(checkpoints.length >= 5);
+});
+
+test('an abort mid-pipeline leaves a consistent file: the last checkpoint is good on disk, and a resume from it hashes right', async () => {
+  server.behaviour.rateBytesPerSec = 3_000_000;
+  const clock = new FakeClock();
+  const file = join(dir.path, 'abort-mid.part');
+  const ac = new AbortController();
+  const checkpoints: number[] = [];
+  const err = await downloadBundle({
+    ...params(clock, file),
+    signal: ac.signal,
+    onCheckpoint: async (n) => void checkpoints.push(n),
+    onProgress: (n) => (n > 1_700_000 ? ac.abort() : undefined),
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof Error && err.name === 'AbortedError', String(err));
+  const last = checkpoints.at(-1) ?? 0;
+  assert.ok(last >= 512 * 1024, `a checkpoint before the abort (${checkpoints.join(',')})`);
+  const data = await readFile(src);
+  const onDisk = await readFile(file);
+  assert.ok(onDisk.length >= last && onDisk.subarray(0, last).equals(data.subarray(0, last)), 'the durable prefix is the bundle');
+  delete server.behaviour.rateBytesPerSec;
+  server.requests.length = 0;
+  const r = await drive(clock, downloadBundle({ ...params(clock, file), startFrom: last }));
+  assert.is(r.sha256, sha);
+  assert.is(server.requests[0]!.range, `bytes=${last}-`);
+});
+
+test('a resume from an unaligned length re-reads that part once and hashes the whole file right', async () => {
+  const clock = new FakeClock();
+  const file = join(dir.path, 'unaligned.part');
+  const data = await readFile(src);
+  const at = 1_000_003;
+  await writeFile(file, data.subarray(0, at));
+  const r = await drive(clock, downloadBundle({ ...params(clock, file), startFrom: at }));
+  assert.is(r.sha256, sha);
+  assert.is(server.requests.length, 1);
+  assert.is(server.requests[0]!.range, `bytes=${at}-`);
+});
+
+test('a server that ignores Range on a resume: the part on disk is dropped and the file starts over, persisted length back to 0 first', async () => {
+  server.behaviour.ignoreRange = true;
+  const clock = new FakeClock();
+  const file = join(dir.path, 'resume-norange.part');
+  const data = await readFile(src);
+  await writeFile(file, data.subarray(0, 2_000_000));
+  const checkpoints: number[] = [];
+  const r = await drive(clock, downloadBundle({ ...params(clock, file), startFrom: 2_000_000, onCheckpoint: async (n) => void checkpoints.push(n) }));
+  assert.is(r.sha256, sha);
+  assert.is(checkpoints[0], 0, `checkpoints: ${checkpoints.join(',')}`);
+  assert.ok((await readFile(file)).equals(data));
+});
+
+test('a chunked response (no Content-Length) downloads and hashes right', async () => {
+  server.behaviour.chunked = true;
+  server.behaviour.cutAfterBytes = 1_500_000;
+  server.behaviour.cutTimes = 1;
+  const clock = new FakeClock();
+  const r = await drive(clock, downloadBundle(params(clock, join(dir.path, 'chunked.part'))));
+  assert.is(r.sha256, sha);
+  assert.is(server.requests.length, 2);
+});
+
 test('an abort ends the download at once', async () => {
   server.behaviour.rateBytesPerSec = 200_000;
   const clock = new FakeClock();

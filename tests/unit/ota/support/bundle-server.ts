@@ -24,6 +24,8 @@ export interface ServerBehaviour {
   rateBytesPerSec?: number;
   /** A Date header to send instead of the real one. */
   dateHeader?: string;
+  /** Send no Content-Length (node:http then uses the chunked coding). */
+  chunked?: boolean;
 }
 
 export interface BundleServer {
@@ -66,9 +68,9 @@ export async function startBundleServer(): Promise<BundleServer> {
           res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
           return;
         }
-        res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end - start + 1, 'accept-ranges': 'bytes' });
+        res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${size}`, ...(b.chunked ? {} : { 'content-length': end - start + 1 }), 'accept-ranges': 'bytes' });
       } else {
-        res.writeHead(200, { 'content-length': size, 'accept-ranges': 'bytes' });
+        res.writeHead(200, { ...(b.chunked ? {} : { 'content-length': size }), 'accept-ranges': 'bytes' });
       }
       let cutAt = Infinity;
       if (b.cutAfterBytes !== undefined && (b.cutTimes ?? 0) > 0) {

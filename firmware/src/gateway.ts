@@ -13,7 +13,7 @@ import { loadGatewayFile } from './config/load.js';
 import type { Device, Practice } from './config/index.js';
 import { createAdminServer, type AdminServer } from './admin/server.js';
 import type { CallView, GatewayStatus, RegistrationView, StatusProvider } from './admin/status-provider.js';
-import type { RelayLeg } from './media/relay/index.js';
+import type { LegStats, RelayLeg } from './media/relay/index.js';
 import { startSipStack, type SipStack } from './sip/transaction/sip-stack.js';
 import { readListenerTls } from './sip/transport/listener-tls.js';
 import { UserAgentCore } from './sip/ua/user-agent-core.js';
@@ -163,7 +163,11 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const status: StatusProvider = {
       status: (): GatewayStatus => statusOf({ practice: live.practice, device, firmware, location, pbx, uplinks, startedAt, clock }),
       registrations: (): RegistrationView[] => registrationViews(location, clock),
-      calls: (): CallView[] => pbx.activeCalls().map(callView),
+      // One snapshot of the relay's counters, so each call's in and out agree exactly.
+      calls: async (): Promise<CallView[]> => {
+        const media = await relay.snapshot();
+        return pbx.activeCalls().map((call) => callView(call, media));
+      },
       appliedConfig: () => {
         const p = live.practice;
         return p ? { version: p.version, appliedAt: null, practice: p } : null;
@@ -356,13 +360,13 @@ function registrationViews(location: LocationService, clock: Clock): Registratio
   }));
 }
 
-function callView(call: B2buaCall): CallView {
+function callView(call: B2buaCall, media: ReadonlyMap<RelayLeg, LegStats>): CallView {
   const leg = (side: 'a' | 'b', peer: string, state: string) => ({
     id: `${call.id}/${side}`,
     role: side === 'a' ? ('caller' as const) : ('callee' as const),
     peer,
     state,
-    media: mediaView(call.mediaLeg(side)),
+    media: mediaView(call.mediaLeg(side), media),
   });
   const sessions = call.sessions();
   return {
@@ -376,9 +380,9 @@ function callView(call: B2buaCall): CallView {
   };
 }
 
-function mediaView(leg: RelayLeg | null): CallView['legs'][number]['media'] {
+function mediaView(leg: RelayLeg | null, media: ReadonlyMap<RelayLeg, LegStats>): CallView['legs'][number]['media'] {
   if (!leg) return null;
-  const s = leg.stats();
+  const s = media.get(leg) ?? leg.stats();
   return {
     codec: s.codec,
     local: `${s.localAddress}:${s.rtpPort}`,

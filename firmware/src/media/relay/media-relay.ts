@@ -146,6 +146,11 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaA
     return [...this.legSet].map((l) => l.stats());
   }
 
+  /** In-process, every read is between two packets: stats() already agree. */
+  snapshot(): Promise<Map<RelayLeg, LegStats>> {
+    return Promise.resolve(new Map([...this.legSet].map((l) => [l, l.stats()])));
+  }
+
   get legCount(): number {
     return this.legSet.size;
   }

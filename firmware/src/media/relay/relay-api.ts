@@ -67,8 +67,14 @@ export interface MediaAnchor {
   /** Connect two legs (opened by this anchor, with the same affinity): what one sends goes to the other. */
   bridge(a: RelayLeg, b: RelayLeg): void;
   unbridge(leg: RelayLeg): void;
-  /** Every open leg's counters. */
+  /** Every open leg's counters (each read as it is; a packet being forwarded may show on one leg only). */
   stats(): LegStats[];
+  /**
+   * Every open leg's counters as they stood at one instant of the thread that
+   * forwards them, between two packets: what went in one leg and out of the
+   * other agree exactly (the admin API's view of calls).
+   */
+  snapshot(): Promise<Map<RelayLeg, LegStats>>;
   /** Close every leg (shutdown). */
   close(): Promise<void>;
   on<K extends keyof MediaRelayEvents>(event: K, listener: (...args: MediaRelayEvents[K]) => void): this;

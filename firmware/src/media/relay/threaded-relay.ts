@@ -132,8 +132,13 @@ class RemoteLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
   }
 
   stats(): LegStats {
+    return this.statsFrom(this.counters);
+  }
+
+  /** @internal the stats with the counters of `row` (the live row, or its snapshot copy). */
+  statsFrom(row: LegCounters): LegStats {
     const remote = this.config?.remote ?? null;
-    const counters = readLegCounters(this.counters);
+    const counters = readLegCounters(row);
     const primary = this.config?.txPrimary ?? null;
     return {
       id: this.id,
@@ -178,12 +183,14 @@ class WorkerLink {
   readonly legs = new Map<number, RemoteLeg>();
   private readonly counters: Float64Array;
   private readonly sab: SharedArrayBuffer;
+  private readonly snapshotSab: SharedArrayBuffer;
+  private readonly snapshotRows: Float64Array;
   private ready: Promise<void> | null = null;
   private stopping = false;
 
   constructor(
     readonly index: number,
-    private readonly data: Omit<MediaWorkerData, 'index' | 'counters'>,
+    private readonly data: Omit<MediaWorkerData, 'index' | 'counters' | 'snapshot'>,
     private readonly log: Logger,
     private readonly onLegLost: (leg: RemoteLeg) => void,
     private readonly onEvent: (m: LegEvent, leg: RemoteLeg | undefined) => void,
@@ -191,6 +198,8 @@ class WorkerLink {
     const rows = Math.floor((data.portMax - data.portMin + 1) / 2) + 1;
     this.sab = new SharedArrayBuffer(rows * LEG_COUNTER_COUNT * Float64Array.BYTES_PER_ELEMENT);
     this.counters = new Float64Array(this.sab);
+    this.snapshotSab = new SharedArrayBuffer(this.sab.byteLength);
+    this.snapshotRows = new Float64Array(this.snapshotSab);
   }
 
   get legCount(): number {
@@ -201,7 +210,7 @@ class WorkerLink {
   start(): Promise<void> {
     if (this.ready) return this.ready;
     const entry = workerEntry();
-    const workerData: MediaWorkerData = { ...this.data, index: this.index, counters: this.sab };
+    const workerData: MediaWorkerData = { ...this.data, index: this.index, counters: this.sab, snapshot: this.snapshotSab };
     const worker = new Worker(entry.script, { eval: entry.eval, workerData, name: `pgw-media-${this.index}` });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -277,6 +286,16 @@ class WorkerLink {
     const leg = new RemoteLeg(this, row, counters, { id, label: options.label ?? null, localAddress: options.localAddress, rtpPort, rtcpPort });
     this.legs.set(row, leg);
     return leg;
+  }
+
+  /** Each open leg's stats as the worker copied them between two packets. */
+  async snapshot(into: Map<RelayLeg, LegStats>): Promise<void> {
+    if (this.legs.size === 0) return;
+    const reply = await this.request({ op: 'snapshot' });
+    if (!reply.ok) throw toError(reply.error);
+    for (const [row, leg] of this.legs) {
+      into.set(leg, leg.statsFrom(this.snapshotRows.subarray(row * LEG_COUNTER_COUNT, (row + 1) * LEG_COUNTER_COUNT)));
+    }
   }
 
   async closeLeg(leg: RemoteLeg): Promise<void> {
@@ -419,6 +438,12 @@ export class ThreadedMediaRelay extends EventEmitter<MediaRelayEvents> implement
 
   stats(): LegStats[] {
     return this.links.flatMap((l) => [...l.legs.values()].map((leg) => leg.stats()));
+  }
+
+  async snapshot(): Promise<Map<RelayLeg, LegStats>> {
+    const out = new Map<RelayLeg, LegStats>();
+    await Promise.all(this.links.map((l) => l.snapshot(out)));
+    return out;
   }
 
   private onWorkerEvent(m: LegEvent, leg: RemoteLeg | undefined): void {

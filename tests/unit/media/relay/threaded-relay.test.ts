@@ -68,6 +68,44 @@ test('packets are forwarded by the worker, from the gateway ports; counters and 
   }
 });
 
+test('a snapshot is taken between two packets: what went in one leg went out of the other, exactly, while packets flow', async () => {
+  const relay = new ThreadedMediaRelay({ logger: silentLogger(), workers: 1, portMin: BASE, portMax: BASE + 9 });
+  await relay.start();
+  const c = await call(relay, 'c1');
+  try {
+    let seq = 0;
+    let sending = true;
+    const blast = async (): Promise<void> => {
+      while (sending) {
+        const batch = [];
+        for (let i = 0; i < 20; i++) {
+          seq++;
+          batch.push(c.a.send(rtp(seq, 1), c.legA.rtpPort), c.b.send(rtp(seq, 2), c.legB.rtpPort));
+        }
+        await Promise.all(batch);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    const sender = blast();
+    let busy = 0;
+    for (let i = 0; i < 40; i++) {
+      const snap = await relay.snapshot();
+      const a = snap.get(c.legA)!;
+      const b = snap.get(c.legB)!;
+      if (a.rx.packets > 0) busy++;
+      assert.is(a.rx.packets, b.tx.packets, `snapshot ${i}: A in ${a.rx.packets}, B out ${b.tx.packets}`);
+      assert.is(b.rx.packets, a.tx.packets, `snapshot ${i}: B in ${b.rx.packets}, A out ${a.tx.packets}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    sending = false;
+    await sender;
+    assert.ok(busy > 30, 'packets were flowing while the snapshots were taken');
+  } finally {
+    c.close();
+    await relay.close();
+  }
+});
+
 test('a call stays on one worker; the range is split between workers; a bridge across workers is refused', async () => {
   const relay = new ThreadedMediaRelay({ logger: silentLogger(), workers: 2, portMin: BASE, portMax: BASE + 19 });
   await relay.start();

@@ -10,6 +10,8 @@
  *   sdp{row,sdp} / bridge{a,b} / unbridge{row}  (no reply: ordered)
  *   close{req,row} ──────────────────────▶ close the leg
  *        ◀──────────────────── reply{req}
+ *   snapshot{req} ───────────────────────▶ copy the open legs' rows, between two packets
+ *        ◀──────────────────── reply{req}
  *        ◀─ latched{row,…} / dead{row,silentMs} / log{level,obj,msg}
  */
 import type { LogLevel } from '../../../util/logger.js';
@@ -26,6 +28,8 @@ export interface MediaWorkerData {
   recvBufferSize?: number;
   /** LEG_COUNTER_COUNT numbers per row, one row per port pair of the range. */
   counters: SharedArrayBuffer;
+  /** Same layout: where `snapshot` copies the open legs' rows. */
+  snapshot: SharedArrayBuffer;
   /** The levels the main logger writes; the worker sends nothing else. */
   logLevels: LogLevel[];
 }
@@ -36,6 +40,7 @@ export type ToWorker =
   | { op: 'bridge'; a: number; b: number }
   | { op: 'unbridge'; row: number }
   | { op: 'close'; req: number; row: number }
+  | { op: 'snapshot'; req: number }
   | { op: 'shutdown'; req: number };
 
 export interface WorkerErrorInfo {

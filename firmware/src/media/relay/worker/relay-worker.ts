@@ -26,6 +26,6 @@ const relay = new MediaRelay({
   deadCheckIntervalMs: data.deadCheckIntervalMs,
   relatchAfterMs: data.relatchAfterMs,
 });
-const host = new RelayWorkerHost(relay, new Float64Array(data.counters), post);
+const host = new RelayWorkerHost(relay, new Float64Array(data.counters), new Float64Array(data.snapshot), post);
 port.on('message', (m: ToWorker) => host.handle(m));
 post({ ev: 'ready' });

@@ -18,6 +18,7 @@ export class RelayWorkerHost {
   constructor(
     private readonly relay: MediaRelay,
     private readonly counters: Float64Array,
+    private readonly snapshotRows: Float64Array,
     private readonly post: (m: FromWorker) => void,
   ) {
     const rows = Math.floor(counters.length / LEG_COUNTER_COUNT);
@@ -61,6 +62,14 @@ export class RelayWorkerHost {
       }
       case 'close':
         void this.close(m.req, m.row);
+        return;
+      case 'snapshot':
+        // One synchronous copy: no packet is forwarded while it runs, so the rows agree.
+        for (const row of this.legs.keys()) {
+          const at = row * LEG_COUNTER_COUNT;
+          this.snapshotRows.set(this.counters.subarray(at, at + LEG_COUNTER_COUNT), at);
+        }
+        this.post({ ev: 'reply', req: m.req, ok: true });
         return;
       case 'shutdown':
         void this.relay.close().then(() => this.post({ ev: 'reply', req: m.req, ok: true }));

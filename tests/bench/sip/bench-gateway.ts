@@ -58,6 +58,13 @@ export interface BenchGatewayOptions {
    *   PGW_BENCH_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node --import tsx tests/bench/run.ts sip-media --no-doc
    */
   nodeArgs?: string[];
+  /** device.media.workers; default from PGW_BENCH_MEDIA_WORKERS, else the product default (auto). */
+  mediaWorkers?: number | 'auto';
+}
+
+function envMediaWorkers(): number | 'auto' {
+  const v = process.env.PGW_BENCH_MEDIA_WORKERS;
+  return v === undefined || v === '' || v === 'auto' ? 'auto' : Number(v);
 }
 
 /** Throws when dist/cli.js is missing or older than the firmware sources it was built from. */
@@ -123,7 +130,10 @@ export async function startBenchGateway(o: BenchGatewayOptions): Promise<BenchGa
   const logPath = join(logDir, 'gateway.log');
   writeFileSync(
     configFile,
-    JSON.stringify({ device: { id: 'pgw-bench', admin: { listen: `127.0.0.1:${ADMIN_PORT}` } }, practice: benchPractice(o) }),
+    JSON.stringify({
+      device: { id: 'pgw-bench', admin: { listen: `127.0.0.1:${ADMIN_PORT}` }, media: { workers: o.mediaWorkers ?? envMediaWorkers() } },
+      practice: benchPractice(o),
+    }),
   );
   writeFileSync(logPath, '');
   // `ip netns exec` and `sh -c exec` both exec: the pid is the gateway's own (for /proc sampling).

@@ -233,10 +233,24 @@ export interface RelayedOffer {
 }
 
 /**
+ * Attributes that describe A's own stream and software, which B must not be
+ * told once the gateway is in the path: A's SSRCs and their grouping (RFC
+ * 5576; after a re-bridge B receives the gateway's renumbered stream, not
+ * A's), WebRTC stream ids (RFC 8830), bundling of m= lines the relayed offer
+ * no longer has (RFC 9143), and A's software name (a=tool: topology hiding).
+ */
+const SOURCE_ATTRIBUTES = new Set(['ssrc', 'ssrc-group', 'msid', 'msid-semantic', 'mid', 'group', 'tool']);
+
+function stripSourceAttributes(sdp: Sdp): void {
+  sdp.attributes = sdp.attributes.filter((a) => !SOURCE_ATTRIBUTES.has(a.name.toLowerCase()));
+  for (const m of sdp.media) m.attributes = m.attributes.filter((a) => !SOURCE_ATTRIBUTES.has(a.name.toLowerCase()));
+}
+
+/**
  * The offer a B2BUA sends toward leg B for an offer received from leg A:
  * A's audio stream with A's codecs and payload types (so B can pick one that
  * passes through unchanged) and A's unknown attributes, but the gateway's
- * address and port, no ICE or rtcp-mux, and A's direction made explicit
+ * address and port, no ICE or rtcp-mux, none of A's SSRC or software lines, and A's direction made explicit
  * (sendonly stays sendonly, inactive stays inactive, legacy c=0.0.0.0
  * becomes sendonly with the real address: RFC 3264 §8.4).
  */
@@ -262,6 +276,7 @@ export function relayOffer(options: RelayOfferOptions): RelayedOffer {
   // Session-level attributes other than direction (handled below) carry over.
   offer.attributes = from.attributes.filter((a) => !(a.value === null && ['sendrecv', 'sendonly', 'recvonly', 'inactive'].includes(a.name.toLowerCase())));
   stripTransportAttributes(offer);
+  stripSourceAttributes(offer);
   setMediaAddress(offer, 0, options.localAddress, options.localPort);
   setDirection(offer, direction, 0);
   (options.originator ?? new SdpOriginator({ address: options.localAddress })).stamp(offer);

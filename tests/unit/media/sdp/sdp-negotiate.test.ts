@@ -129,6 +129,32 @@ test('relayOffer: A codecs/PTs and unknown attributes kept, our address, no ICE,
   assert.equal(all.offer.media[0]!.formats, ['0', '8', '9', '96']);
 });
 
+test('relayOffer hides the offerer: no a=ssrc, ssrc-group, msid, mid, group or tool; other attributes stay', () => {
+  const from = parseSdp(
+    [
+      'v=0',
+      'o=- 1 1 IN IP4 192.168.1.50',
+      's=-',
+      'c=IN IP4 192.168.1.50',
+      't=0 0',
+      'a=tool:baresip 3.10.1',
+      'a=group:BUNDLE 0',
+      'a=msid-semantic: WMS *',
+      'm=audio 49170 RTP/AVP 8',
+      'a=rtpmap:8 PCMA/8000',
+      'a=mid:0',
+      'a=ssrc:1111 cname:alice@example',
+      'a=ssrc-group:FID 1111 2222',
+      'a=msid:stream track',
+      'a=ptime:20',
+      '',
+    ].join('\r\n'),
+  );
+  const text = serializeSdp(relayOffer({ from, localAddress: '10.9.9.1', localPort: 30000 }).offer);
+  for (const gone of ['a=tool', 'a=group', 'a=msid', 'a=mid', 'a=ssrc', 'baresip', '1111']) assert.not.ok(text.includes(gone), `${gone} relayed:\n${text}`);
+  assert.ok(text.includes('a=ptime:20'));
+});
+
 test('relayOffer maps hold: sendonly stays, inactive stays, c=0.0.0.0 becomes sendonly with our address', () => {
   const mk = (c: string, dir: string): ReturnType<typeof parseSdp> =>
     parseSdp(`v=0\r\no=- 1 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 ${c}\r\nt=0 0\r\n${dir ? `a=${dir}\r\n` : ''}m=audio 4000 RTP/AVP 8\r\n`);

@@ -13,7 +13,7 @@ import { createNamespace, nsRun, removeNamespace } from '../support/netns.js';
 import { sleep, waitUntil } from '../support/proc.js';
 import { startSipp, sippScenario, type SippProcess } from '../support/sipp.js';
 import { makeUsers, writeInjectionFile, type SipUser } from '../support/users.js';
-import { processTree, startProcSampler } from './support/proc-sampler.js';
+import { processSchedstat, processTree, startProcSampler } from './support/proc-sampler.js';
 import { measureRegisterRate } from './support/sipp-load.js';
 import { fmt, type Bench, type BenchResult } from './bench-api.js';
 import { startBenchGateway, SIP_HOST, type BenchGateway } from './sip/bench-gateway.js';
@@ -123,12 +123,9 @@ async function namespaceTicks(netns: string): Promise<Map<number, number>> {
   return out;
 }
 
+/** ns the gateway's threads (main and media workers) spent runnable but waiting for a CPU. */
 function schedWait(pid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
-  } catch {
-    return NaN;
-  }
+  return processSchedstat(pid)?.wait ?? NaN;
 }
 
 const bench: Bench = {
@@ -394,7 +391,7 @@ const bench: Bench = {
           'Added delay = through-gateway time minus the direct path\'s median (so the gateway is charged with its own tail, and with the tail of its wait for a CPU). A level passes when nothing was lost, the gateway kept up (median added delay under one packet interval, 20 ms, ' +
           'and no more packets in than the calls sent, which would mean it was draining a backlog), and the added p99 is under 2 ms. The climb goes on while the gateway keeps up, whatever the p99. ' +
           'For comparison the probe also times a path through tests/bench/sip/udp-relay.ts, the smallest relay Node can be, in a process of its own: what any user-space relay costs on this machine at that moment.',
-        'The gateway as built (dist/cli.js, log level info) alone in a namespace with only lo; RTP pool 20000-29999. CPU and memory of the gateway from /proc over each window; "waiting" = its threads runnable but not running (/proc/PID/schedstat).',
+        'The gateway as built (dist/cli.js, log level info) alone in a namespace with only lo; RTP pool 20000-29999. CPU and memory of the gateway from /proc over each window; "waiting" = its threads (main and media workers) runnable but not running (/proc/PID/task/*/schedstat).',
       ],
       tables: [
         {

@@ -5,9 +5,9 @@
  * SIPp's retransmission count (a target that answers late makes SIPp
  * retransmit: the first sign of overload, before any call fails).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { processTree, startProcSampler } from '../support/proc-sampler.js';
+import { processSchedstat, processTree, startProcSampler } from '../support/proc-sampler.js';
 import type { LoadResult } from '../support/sipp-load.js';
 import { fmt } from '../bench-api.js';
 import { startCwdCpuSampler } from './cwd-cpu.js';
@@ -42,16 +42,12 @@ export interface MeasuredStep extends LoadResult {
   udpRcvbufErrors: number;
 }
 
-/** /proc/PID/schedstat of each process: ns on a CPU, ns runnable and waiting on a run queue. */
+/** Scheduler time of each process, all threads: ns on a CPU, ns runnable and waiting on a run queue. */
 function schedstats(pids: number[]): Map<number, { run: number; wait: number }> {
   const out = new Map<number, { run: number; wait: number }>();
   for (const pid of pids) {
-    try {
-      const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
-      if (run !== undefined && wait !== undefined) out.set(pid, { run, wait });
-    } catch {
-      /* gone */
-    }
+    const s = processSchedstat(pid);
+    if (s) out.set(pid, s);
   }
   return out;
 }

@@ -116,3 +116,29 @@ export function startProcSampler(opts: { rootPid: number; intervalMs?: number })
     },
   };
 }
+
+/**
+ * Scheduler time of a process summed over all its threads (/proc/PID/task/TID/schedstat):
+ * ns on a CPU and ns runnable but waiting on a run queue. The process's own
+ * /proc/PID/schedstat covers its main thread only, which misses worker threads.
+ */
+export function processSchedstat(pid: number): { run: number; wait: number } | null {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  let run = 0;
+  let wait = 0;
+  for (const tid of tids) {
+    try {
+      const [r, w] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+      run += r ?? 0;
+      wait += w ?? 0;
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return { run, wait };
+}

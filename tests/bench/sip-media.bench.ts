@@ -19,7 +19,8 @@ import { fmt, type Bench, type BenchResult } from './bench-api.js';
 import { startBenchGateway, SIP_HOST, type BenchGateway } from './sip/bench-gateway.js';
 import { startRtpProbe, type PathStats, type ProbeWindow, type RtpProbe } from './sip/rtp-probe-client.js';
 
-const LEVELS = [50, 100, 200, 300, 400, 500, 600, 800];
+/** Call levels; PGW_BENCH_MEDIA_LEVELS (comma-separated) to measure others, e.g. while tuning. */
+const LEVELS = (process.env.PGW_BENCH_MEDIA_LEVELS ?? '50,100,200,300,400,500,600,800').split(',').map(Number).filter((n) => n > 0);
 const MAX_CALLS = LEVELS[LEVELS.length - 1]!;
 const WINDOW_SECONDS = 10;
 const SETTLE_SECONDS = 3;
@@ -144,6 +145,8 @@ const bench: Bench = {
     const levels: LevelResult[] = [];
     let idleRssMb = NaN;
     let baseline: ProbeWindow | undefined;
+    /** Media worker threads the gateway runs (its log says); 0: forwarding on the main thread. */
+    let mediaWorkers = 0;
     try {
       gw = await startBenchGateway({
         netns, dir: join(ctx.workDir, 'gw'), users: [...callers, ...callees, probeCaller, probeCallee],
@@ -152,6 +155,8 @@ const bench: Bench = {
       const g = gw;
       await sleep(2000);
       idleRssMb = startProcSampler({ rootPid: g.pid }).stop().rssMb.max;
+      const started = g.logLines().find((l) => l.msg === 'media workers running');
+      mediaWorkers = typeof started?.workers === 'number' ? started.workers : 0;
       const dir = (name: string): string => {
         const d = join(ctx.workDir, name);
         mkdirSync(d, { recursive: true });
@@ -324,10 +329,14 @@ const bench: Bench = {
     const bestCalls = best?.level ?? 0;
     const ms = (us: number): string => fmt(us / 1000, 3);
     const notes: string[] = [];
+    const relayThreads =
+      mediaWorkers > 0
+        ? `The relay ran in ${mediaWorkers} media worker thread(s) (device.media.workers), apart from SIP on the main thread`
+        : "The relay ran on the gateway's main event loop (device.media.workers 0), with SIP";
     if (firstBehind) {
       notes.push(
         `At ${firstBehind.level} calls: ${firstBehind.why.join('; ')} (gateway CPU ${fmt(firstBehind.cpuPercent, 0)} %, waiting for a CPU ${fmt(firstBehind.waitingPercent, 0)} %, ` +
-          `load average ${fmt(firstBehind.loadAverage)}). The relay runs on the gateway's one event loop, so its packet rate is bounded by one core ` +
+          `load average ${fmt(firstBehind.loadAverage)}). ${relayThreads}, so its packet rate is bounded by ${Math.max(1, mediaWorkers)} core(s) ` +
           '(shared here with SIPp, which generates all the calls\' audio on the same 2 CPUs).',
       );
     } else if (bestKeepingUp && bestKeepingUp.level < MAX_CALLS) notes.push(`The run stopped at ${bestKeepingUp.level} calls for lack of time, not because the gateway fell behind.`);
@@ -343,8 +352,8 @@ const bench: Bench = {
       );
     }
     notes.push(
-      'The relay forwards each packet in the socket callback it arrived in (firmware/src/media/relay/media-leg.ts: the header is rewritten in place and the same buffer is sent), ' +
-        'so the added delay is one pass through the event loop; its tail grows with everything else that loop does (SIP, timers, logging, GC) and with the wait for a CPU on a busy machine.',
+      `${relayThreads}. Each forwards a packet in the socket callback it arrived in (firmware/src/media/relay/media-leg.ts: the header is rewritten in place and the same buffer is sent), ` +
+        'so the added delay is one pass through that event loop; its tail grows with the other packets that loop handles at the same moment, its GC, and the wait for a CPU on a busy machine.',
     );
     return {
       figures: [
@@ -391,7 +400,7 @@ const bench: Bench = {
           'Added delay = through-gateway time minus the direct path\'s median (so the gateway is charged with its own tail, and with the tail of its wait for a CPU). A level passes when nothing was lost, the gateway kept up (median added delay under one packet interval, 20 ms, ' +
           'and no more packets in than the calls sent, which would mean it was draining a backlog), and the added p99 is under 2 ms. The climb goes on while the gateway keeps up, whatever the p99. ' +
           'For comparison the probe also times a path through tests/bench/sip/udp-relay.ts, the smallest relay Node can be, in a process of its own: what any user-space relay costs on this machine at that moment.',
-        'The gateway as built (dist/cli.js, log level info) alone in a namespace with only lo; RTP pool 20000-29999. CPU and memory of the gateway from /proc over each window; "waiting" = its threads (main and media workers) runnable but not running (/proc/PID/task/*/schedstat).',
+        `The gateway as built (dist/cli.js and dist/media-worker.js, log level info, device.media.workers ${process.env.PGW_BENCH_MEDIA_WORKERS || 'auto'}: ${mediaWorkers} media worker thread(s) on this machine) alone in a namespace with only lo; RTP pool 20000-29999. CPU (all threads) and memory of the gateway from /proc over each window; "waiting" = its threads (main and media workers) runnable but not running (/proc/PID/task/*/schedstat).`,
       ],
       tables: [
         {

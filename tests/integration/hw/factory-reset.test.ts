@@ -110,8 +110,9 @@ test('the panel factory reset: refused with a call up, then erases, reboots the 
 
         // Two holds with the call up: refused on the LCD and in the log; nothing erased.
         await hold();
-        await waitFor(() => panel.screen()[0] === 'CALLS UP', 'the refusal on the LCD', 15_000);
-        assert.equal(panel.screen(), ['CALLS UP', 'Hang up first', 'Reset refused', 'Then hold again']);
+        // Rows arrive one command at a time: wait for the whole screen.
+        const refusal = ['CALLS UP', 'Hang up first', 'Reset refused', 'Then hold again'];
+        await waitFor(() => panel.screen().join('|') === refusal.join('|'), 'the refusal on the LCD', 15_000);
         await gw.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('factory reset refused: 1 call up'), 5000);
         // The console CLI is refused the same way, through the running gateway.
         const env = { ...process.env };
@@ -133,7 +134,8 @@ test('the panel factory reset: refused with a call up, then erases, reboots the 
         await hold();
         await waitFor(() => panel.screen()[0] === 'FACTORY RESET DONE', 'the done screen', 15_000);
         const newClaim = readFileSync(join(identityDir, 'claim-code'), 'utf8').trim();
-        assert.equal(panel.screen(), ['FACTORY RESET DONE', 'Restarting...', 'New claim code', newClaim]);
+        const doneScreen = ['FACTORY RESET DONE', 'Restarting...', 'New claim code', newClaim];
+        await waitFor(() => panel.screen().join('|') === doneScreen.join('|'), 'the new claim code on the done screen', 5000);
         assert.is.not(newClaim, old.claimCode);
         // The simulated board's reboot stops the gateway as systemd would: a clean exit.
         assert.equal(await withTimeout(gw.proc.exited, 15_000, 'the gateway to stop for the reboot'), { code: 0, signal: null });
@@ -158,10 +160,12 @@ test('the panel factory reset: refused with a call up, then erases, reboots the 
           ['--import', 'tsx', join(ROOT, 'firmware/src/cli/main.ts'), 'run', '--config', join(dir, 'gw', 'gateway.json'), '--data', dataDir],
           { cwd: ROOT, env: { ...process.env } },
         );
-        await waitFor(() => panel.screen()[0] === 'CLAIM CODE', 'the claim page after the restart', 30_000).catch((e: Error) => {
+        const claimPage = ['CLAIM CODE', newClaim, 'Enter in portal', done?.deviceId ?? ''];
+        await waitFor(() => panel.screen().join('|') === claimPage.join('|'), 'the claim page after the restart', 30_000).catch((e: Error) => {
           throw new Error(`${e.message}: ${panel.text()}\n${again?.output.toString().slice(-2000) ?? ''}`);
         });
-        assert.equal(panel.screen(), ['CLAIM CODE', newClaim, 'Enter in portal', done?.deviceId ?? '']);
+        // The panel paints before start-up ends; SIGTERM is the CLI's to handle once it says the gateway runs.
+        await waitFor(() => again?.output.toString().includes('"msg":"gateway running"') ?? false, 'the restarted gateway running', 20_000);
         again.child.kill('SIGTERM');
         assert.equal(await withTimeout(again.exited, 10_000, 'the restarted gateway to stop'), { code: 0, signal: null });
         again = undefined;

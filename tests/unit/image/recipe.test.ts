@@ -63,9 +63,18 @@ test('every shell script parses (bash -n) and the entry points are executable', 
     const r = spawnSync('bash', ['-n', s], { encoding: 'utf8' });
     assert.is(r.status, 0, `${s}: ${r.stderr}`);
   }
-  for (const s of ['build.sh', 'ota-bundle.sh', 'qemu-smoke.sh', 'rootfs/usr/lib/pgw/firstboot.sh']) {
+  for (const s of ['build.sh', 'ota-bundle.sh', 'qemu-smoke.sh', 'rootfs/usr/lib/pgw/firstboot.sh', 'rootfs/usr/bin/pgw']) {
     assert.ok((statSync(join(IMAGE, s)).mode & 0o111) !== 0, `${s} is executable`);
   }
+});
+
+test('pgw on the console runs the bundle pgw.service runs, passing every argument', () => {
+  const wrapper = read('rootfs/usr/bin/pgw');
+  const service = one(parseUnit(read('rootfs/etc/systemd/system/pgw.service')), 'Service', 'ExecStart');
+  const bundle = service.split(' ').slice(0, 2).join(' ');
+  assert.ok(wrapper.includes(`exec ${bundle} "$@"`), `${bundle} in:\n${wrapper}`);
+  const r = spawnSync('sh', ['-n', join(IMAGE, 'rootfs/usr/bin/pgw')], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
 });
 
 test('pgw.service: restart policy, watchdog, notify access, stop deadline, data mount', () => {

@@ -70,7 +70,7 @@ test('every shell script parses (bash -n) and the entry points are executable', 
 
 test('pgw on the console runs the bundle pgw.service runs, passing every argument', () => {
   const wrapper = read('rootfs/usr/bin/pgw');
-  const service = one(parseUnit(read('rootfs/etc/systemd/system/pgw.service')), 'Service', 'ExecStart');
+  const service = one(parseUnit(read('rootfs/etc/systemd/system/pgw.service')), 'Service', 'ExecStart') ?? '';
   const bundle = service.split(' ').slice(0, 2).join(' ');
   assert.ok(wrapper.includes(`exec ${bundle} "$@"`), `${bundle} in:\n${wrapper}`);
   const r = spawnSync('sh', ['-n', join(IMAGE, 'rootfs/usr/bin/pgw')], { encoding: 'utf8' });

@@ -387,6 +387,7 @@ function mediaView(leg: RelayLeg | null, media: ReadonlyMap<RelayLeg, LegStats>)
     codec: s.codec,
     local: `${s.localAddress}:${s.rtpPort}`,
     remote: s.latched ? `${s.latched.address}:${s.latched.port}` : null,
+    sdpRemote: s.remote ? `${s.remote.address}:${s.remote.port}` : null,
     packetsIn: s.rx.packets,
     packetsOut: s.tx.packets,
     bytesIn: s.rx.bytes,

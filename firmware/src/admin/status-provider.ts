@@ -67,6 +67,11 @@ export interface MediaCounters {
   local: string;
   /** The peer's latched RTP address (host:port); null before any packet. */
   remote: string | null;
+  /**
+   * Where the peer's SDP asks for media (host:port); null before its SDP, or on hold with
+   * c=0.0.0.0. Differs from `remote` when a NAT rewrites the phone's address (issue 2).
+   */
+  sdpRemote?: string | null;
   packetsIn: number;
   packetsOut: number;
   bytesIn: number;

@@ -6,6 +6,7 @@
  * anchored), never from the other phone.
  */
 import { test } from 'uvu';
+import type { CallView } from '../../../firmware/src/admin/status-provider.js';
 import * as assert from 'uvu/assert';
 import { analyzeWav, withinPercent } from '../../support/audio.js';
 import { sleep, withTimeout } from '../../support/proc.js';
@@ -25,6 +26,19 @@ test('two phones register with digest and call each other with media anchored on
         await alice.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
         await bob.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
         await sleep(3_000);
+        // The admin API shows the call with each leg's media: the gateway's port, and the phone's
+        // address both as latched and as its SDP gave it (the same here: no NAT).
+        const { calls } = await w.api<{ calls: CallView[] }>('/api/v1/calls');
+        assert.is(calls.length, 1);
+        assert.is(calls[0]!.state, 'answered');
+        for (const leg of calls[0]!.legs) {
+          const m = leg.media!;
+          assert.ok(m, `${leg.role} leg has media`);
+          assert.match(m.local, new RegExp(`^${w.gwAddr.replace(/\./g, '\\.')}:20\\d{3}$`));
+          assert.is(m.remote, m.sdpRemote, `${leg.role}: latched where the SDP said`);
+          assert.match(m.remote ?? '', new RegExp(`^${w.lanAddr.replace(/\./g, '\\.')}:\\d+$`));
+          assert.ok(m.packetsIn > 50 && m.packetsOut > 50, `${leg.role}: ${m.packetsIn} in, ${m.packetsOut} out`);
+        }
         await alice.hangup();
         await alice.waitFor('CALL_CLOSED', { timeoutMs: 5_000 });
         await bob.waitFor('CALL_CLOSED', { timeoutMs: 5_000 });

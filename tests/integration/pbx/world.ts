@@ -15,6 +15,8 @@ import { makeTone } from '../../support/audio.js';
 import { BaresipPhone, type AnswerMode } from '../../support/baresip.js';
 import { startGateway, testPractice, type GatewayUnderTest, type TestExtension } from '../../support/gateway.js';
 import { createTopology, type Topology } from '../../support/netns.js';
+import { forwardTcpFromNamespace, type NsForward } from '../../support/ns-forward.js';
+import http from 'node:http';
 import { runSipp, sippScenario, startSipp, type SippProcess, type SippResult } from '../../support/sipp.js';
 import { writeInjectionFile } from '../../support/users.js';
 
@@ -58,6 +60,8 @@ export interface PbxWorld {
   sippUas(opts: SippPeerOptions): Promise<SippProcess>;
   /** Runs a SIPp UAC scenario as `ext` calling `target` to completion. */
   sippUac(opts: SippPeerOptions & { target: string }): Promise<SippResult>;
+  /** GET on the gateway's admin API (127.0.0.1:8080 in its namespace), parsed JSON. */
+  api<T>(path: string): Promise<T>;
   /** Resolves with the gateway's `call ended` log line that matches. */
   callEnded(match?: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -69,7 +73,9 @@ export async function createPbxWorld(opts: { subnet: string; practice?: Record<s
   const phones: BaresipPhone[] = [];
   const sipps: SippProcess[] = [];
   let gw: GatewayUnderTest | undefined;
+  let fwd: NsForward | null = null;
   const close = async (): Promise<void> => {
+    await fwd?.close().catch(() => undefined);
     for (const p of phones) await p.stop().catch(() => undefined);
     for (const s of sipps) await s.stop(1_000).catch(() => undefined);
     await gw?.stop().catch(() => undefined);
@@ -109,7 +115,27 @@ export async function createPbxWorld(opts: { subnet: string; practice?: Record<s
       calls: 1,
       timeoutMs: 10_000,
     });
+  const api = async <T,>(path: string): Promise<T> => {
+    fwd ??= await forwardTcpFromNamespace({ netns: topo.ns('gw'), host: '127.0.0.1', port: 8080 });
+    const socketPath = fwd.socketPath;
+    return new Promise<T>((resolve, reject) => {
+      const req = http.get({ socketPath, path, timeout: 3_000 }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(body) as T);
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        });
+      });
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    });
+  };
   return {
+    api,
     dir,
     topo,
     gw,

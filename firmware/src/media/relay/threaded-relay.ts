@@ -44,7 +44,12 @@ export interface ThreadedMediaRelayOptions {
   deadCheckIntervalMs?: number;
   relatchAfterMs?: number;
   recvBufferSize?: number;
+  /** Nice value of the worker threads (default MEDIA_NICE: ahead of everything else on the box). */
+  nice?: number;
 }
+
+/** Media threads run ahead of SIP and housekeeping when the CPUs are busy (Linux nice -10). */
+export const MEDIA_NICE = -10;
 
 /** Default worker count: one per core beyond the first (which SIP keeps), at least one, at most four. */
 export function defaultMediaWorkers(): number {
@@ -353,6 +358,7 @@ export class ThreadedMediaRelay extends EventEmitter<MediaRelayEvents> implement
         deadCheckIntervalMs: options.deadCheckIntervalMs,
         relatchAfterMs: options.relatchAfterMs ?? DEFAULT_RELATCH_AFTER_MS,
         recvBufferSize: options.recvBufferSize,
+        nice: options.nice ?? MEDIA_NICE,
         logLevels,
       };
       this.links.push(new WorkerLink(i, data, this.log, (leg) => this.legLost(leg), (m, leg) => this.onWorkerEvent(m, leg)));

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { silentLogger } from '../../../../firmware/src/util/logger.js';
-import { ThreadedMediaRelay } from '../../../../firmware/src/media/relay/threaded-relay.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { MEDIA_NICE, ThreadedMediaRelay } from '../../../../firmware/src/media/relay/threaded-relay.js';
 import type { RelayLeg, DeadMediaEvent } from '../../../../firmware/src/media/relay/relay-api.js';
 import { parseSdp } from '../../../../firmware/src/media/sdp/sdp-parse.js';
 import type { Sdp } from '../../../../firmware/src/media/sdp/sdp-types.js';
@@ -64,6 +65,26 @@ test('packets are forwarded by the worker, from the gateway ports; counters and 
     assert.is(relay.legCount, 2);
   } finally {
     c.close();
+    await relay.close();
+  }
+});
+
+/** Nice values of this process's threads (/proc/self/task/TID/stat, field 19). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+test('the worker thread runs at the media priority (nice -10), the main thread stays at 0', async () => {
+  const before = threadNices().filter((n) => n === MEDIA_NICE).length;
+  const relay = new ThreadedMediaRelay({ logger: silentLogger(), workers: 1, portMin: BASE, portMax: BASE + 9 });
+  await relay.start();
+  try {
+    await until('the worker to lower its nice', () => threadNices().filter((n) => n === MEDIA_NICE).length === before + 1);
+    assert.is(threadNices()[0], 0, 'the main thread keeps its priority');
+  } finally {
     await relay.close();
   }
 });

@@ -30,6 +30,8 @@ export interface MediaWorkerData {
   counters: SharedArrayBuffer;
   /** Same layout: where `snapshot` copies the open legs' rows. */
   snapshot: SharedArrayBuffer;
+  /** Nice value for the worker thread (-20..19; lower runs first); see relay-worker.ts. */
+  nice: number;
   /** The levels the main logger writes; the worker sends nothing else. */
   logLevels: LogLevel[];
 }

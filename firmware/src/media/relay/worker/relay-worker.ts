@@ -4,6 +4,8 @@
  * SIP, timers or logging on the main thread (and several workers use
  * several cores). Started by ThreadedMediaRelay; see protocol.ts.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SystemClock } from '../../../util/clock.js';
 import { RtpPortPool } from '../../rtp/port-pool.js';
@@ -26,6 +28,26 @@ const relay = new MediaRelay({
   deadCheckIntervalMs: data.deadCheckIntervalMs,
   relatchAfterMs: data.relatchAfterMs,
 });
+raiseThreadPriority();
 const host = new RelayWorkerHost(relay, new Float64Array(data.counters), new Float64Array(data.snapshot), post);
 port.on('message', (m: ToWorker) => host.handle(m));
 post({ ev: 'ready' });
+
+/**
+ * Audio forwarding is real-time work: on a busy box (a call storm, an update
+ * being verified) the media thread should run before housekeeping, as PBX
+ * media threads do. Linux gives each thread its own nice value; this thread
+ * finds its id in /proc/thread-self and lowers its nice to MEDIA_NICE, which
+ * needs CAP_SYS_NICE (pgw.service runs as root). Without it the thread runs
+ * at the process's priority and says so once.
+ */
+function raiseThreadPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) throw new Error('no thread id in /proc/thread-self');
+    setPriority(tid, data.nice);
+    logger.debug({ tid, nice: data.nice }, 'media worker priority raised');
+  } catch (e) {
+    logger.warn({ err: e instanceof Error ? e.message : String(e), nice: data.nice }, 'media worker runs at normal priority (cannot raise it)');
+  }
+}

@@ -4,7 +4,8 @@
  * measured level by level, and the gateway's resident memory at each level.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CallView } from '../../firmware/src/admin/status-provider.js';
@@ -18,13 +19,23 @@ import { measureRegisterRate } from './support/sipp-load.js';
 import { fmt, type Bench, type BenchResult } from './bench-api.js';
 import { startBenchGateway, SIP_HOST, type BenchGateway } from './sip/bench-gateway.js';
 import { startRtpProbe, type PathStats, type ProbeWindow, type RtpProbe } from './sip/rtp-probe-client.js';
+import { buildRtpFarm, startRtpFarm, type FarmStats, type RtpFarm } from './sip/rtp-farm-client.js';
 
 /** Call levels; PGW_BENCH_MEDIA_LEVELS (comma-separated) to measure others, e.g. while tuning. */
 const LEVELS = (process.env.PGW_BENCH_MEDIA_LEVELS ?? '50,100,200,300,400,500,600,800').split(',').map(Number).filter((n) => n > 0);
 const MAX_CALLS = LEVELS[LEVELS.length - 1]!;
 const WINDOW_SECONDS = 10;
 const SETTLE_SECONDS = 3;
-const SETUP_RATE = 50;
+const SETUP_RATE = Number(process.env.PGW_BENCH_MEDIA_SETUP_RATE ?? 50);
+/**
+ * Where the calls' audio comes from (PGW_BENCH_MEDIA_LOAD):
+ * - `farm` (default): tests/bench/sip/rtp-farm.c, one stream per phone, each on its own 20 ms phase
+ *   (phones' packet clocks are independent): what a surgery's phones send.
+ * - `farm-aligned`: the same streams all on one phase: every call's packet at the same instant, a worst case.
+ * - `sipp`: SIPp's rtp_stream in the call scenarios, which also sends in one burst per period (see rtp-farm.c).
+ */
+const LOAD = (process.env.PGW_BENCH_MEDIA_LOAD ?? 'farm') as 'farm' | 'farm-aligned' | 'sipp';
+if (!['farm', 'farm-aligned', 'sipp'].includes(LOAD)) throw new Error(`PGW_BENCH_MEDIA_LOAD must be farm, farm-aligned or sipp, not ${LOAD}`);
 const RTP_MIN = 20000;
 const RTP_MAX = 29999;
 const PACKETS_PER_SECOND = 50; // G.711 at 20 ms ptime
@@ -53,6 +64,9 @@ interface LevelResult {
   arrivalGaps: number;
   /** Datagrams dropped by the kernel at the gateway's sockets (receive buffer full). */
   gatewaySocketDrops: number;
+  /** With the RTP farm: packets missing in what the phones got back, and sends behind schedule. */
+  farmGaps: number;
+  farmLate: number;
   probe: ProbeWindow;
   /** p99 through the gateway minus the direct path's median: the gateway's share of the tail. */
   addedP99Ms: number;
@@ -82,7 +96,7 @@ const NO_PATH: PathStats = { sent: 0, received: 0, lost: 0, delayUs: { p50: NaN,
 
 function failedLevel(level: number, why: string): LevelResult {
   return {
-    level, answeredCalls: 0, reached: false, rtpInPerSecond: NaN, rtpExpectedPerSecond: NaN, forwardingLoss: NaN, arrivalGaps: NaN, gatewaySocketDrops: NaN,
+    level, answeredCalls: 0, reached: false, rtpInPerSecond: NaN, rtpExpectedPerSecond: NaN, forwardingLoss: NaN, arrivalGaps: NaN, gatewaySocketDrops: NaN, farmGaps: NaN, farmLate: NaN,
     probe: { seconds: 0, aToB: NO_PATH, bToA: NO_PATH, throughGateway: NO_PATH, direct: NO_PATH, reference: NO_PATH, extraReceived: 0 },
     addedP99Ms: NaN, addedP50Ms: NaN, cpuPercent: NaN, waitingPercent: NaN, loadGeneratorCpuPercent: NaN, rssMb: NaN, loadAverage: loadavg()[0]!,
     lossFree: false, keepsUp: false, delayOk: false, pass: false, why: [why],
@@ -124,6 +138,12 @@ async function namespaceTicks(netns: string): Promise<Map<number, number>> {
   return out;
 }
 
+/** Set this process's CPUs (all its threads; children started later inherit them). */
+function pinSelf(list: string): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', list, String(process.pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`taskset -c ${list}: ${r.error?.message ?? r.stderr}`);
+}
+
 /** ns the gateway's threads (main and media workers) spent runnable but waiting for a CPU. */
 function schedWait(pid: number): number {
   return processSchedstat(pid)?.wait ?? NaN;
@@ -135,6 +155,13 @@ const bench: Bench = {
   issue: 2,
   timeoutMs: 4 * 60_000,
   async run(ctx): Promise<BenchResult> {
+    // PGW_BENCH_MEDIA_PIN=1: the gateway alone on CPUs 1.., everything that stands in for the phones
+    // (SIPp, the RTP farm, the probe: children of this process) on CPU 0. Off by default: on this 2-CPU
+    // machine one CPU is too few for the load generators, whose lateness then makes bursts (measured).
+    const ncpu = cpus().length;
+    const pin = ncpu >= 2 && process.env.PGW_BENCH_MEDIA_PIN === '1';
+    const gatewayCpus = pin ? `1-${ncpu - 1}` : undefined;
+    if (pin) pinSelf('0');
     const callers = makeUsers(MAX_CALLS, { first: 1000 });
     const callees = makeUsers(MAX_CALLS, { first: 5000 });
     const [probeCaller, probeCallee] = makeUsers(2, { first: 9000 }) as [SipUser, SipUser];
@@ -142,6 +169,8 @@ const bench: Bench = {
     const sipps: SippProcess[] = [];
     let gw: BenchGateway | undefined;
     let probe: RtpProbe | undefined;
+    let farm: RtpFarm | undefined;
+    const farmBin = LOAD === 'sipp' ? null : buildRtpFarm(ctx.workDir);
     const levels: LevelResult[] = [];
     let idleRssMb = NaN;
     let baseline: ProbeWindow | undefined;
@@ -150,7 +179,7 @@ const bench: Bench = {
     try {
       gw = await startBenchGateway({
         netns, dir: join(ctx.workDir, 'gw'), users: [...callers, ...callees, probeCaller, probeCallee],
-        rtp: { portMin: RTP_MIN, portMax: RTP_MAX },
+        rtp: { portMin: RTP_MIN, portMax: RTP_MAX }, cpus: gatewayCpus,
       });
       const g = gw;
       await sleep(2000);
@@ -171,9 +200,10 @@ const bench: Bench = {
       if (registered !== MAX_CALLS + 1) throw new Error(`only ${registered} of ${MAX_CALLS + 1} callees registered`);
       const untilEnd = ctx.deadline - Date.now();
       const uasDir = dir('uas');
-      await makeUlawTone({ path: join(uasDir, 'rtp-tone.ulaw'), freqHz: 1000, seconds: 10 });
+      if (LOAD === 'sipp') await makeUlawTone({ path: join(uasDir, 'rtp-tone.ulaw'), freqHz: 1000, seconds: 10 });
       const uas = startSipp({
-        scenario: sippScenario('uas-answer-rtp.xml'), netns, localIp: SIP_HOST, localPort: UAS_PORT, mediaIp: SIP_HOST, mediaPort: 50000,
+        // With the farm the far end only answers; the farm plays both phones' audio.
+        scenario: sippScenario(LOAD === 'sipp' ? 'uas-answer-rtp.xml' : 'uas-answer.xml'), netns, localIp: SIP_HOST, localPort: UAS_PORT, mediaIp: SIP_HOST, mediaPort: 50000,
         timeoutMs: untilEnd, workDir: uasDir, extraArgs: WATCHDOG,
       });
       sipps.push(uas);
@@ -208,6 +238,10 @@ const bench: Bench = {
           `direct p99 ${fmt(baseline.direct.delayUs.p99 / 1000, 3)} ms; minimal relay p50 ${fmt(baseline.reference.delayUs.p50 / 1000, 3)} p99 ${fmt(baseline.reference.delayUs.p99 / 1000, 3)} ms`,
       );
 
+      if (farmBin) farm = await startRtpFarm({ netns, host: SIP_HOST, bin: farmBin, phases: LOAD === 'farm-aligned' ? 'aligned' : 'random' });
+      /** Calls whose two phone streams the farm plays. */
+      const farmed = new Set<string>();
+
       let placed = 0;
       for (const [k, level] of LEVELS.entries()) {
         // Time for this level: the setup ramp, settling and the window, plus the teardown margin.
@@ -218,10 +252,10 @@ const bench: Bench = {
         }
         const batch = level - placed;
         const batchDir = dir(`uac-${level}`);
-        await makeUlawTone({ path: join(batchDir, 'rtp-tone.ulaw'), freqHz: 1500, seconds: 10 });
+        if (LOAD === 'sipp') await makeUlawTone({ path: join(batchDir, 'rtp-tone.ulaw'), freqHz: 1500, seconds: 10 });
         sipps.push(
           startSipp({
-            scenario: here('uac-call-rtp.xml'), remote: g.sipTarget, netns, localIp: SIP_HOST, localPort: 5100 + k, mediaIp: SIP_HOST, mediaPort: 31000 + k * 2000,
+            scenario: here(LOAD === 'sipp' ? 'uac-call-rtp.xml' : 'uac-call-bench.xml'), remote: g.sipTarget, netns, localIp: SIP_HOST, localPort: 5100 + k, mediaIp: SIP_HOST, mediaPort: 31000 + k * 2000,
             injectionFile: writeInjectionFile(
               join(batchDir, 'calls.csv'),
               callers.slice(placed, level).map((c, i) => ({ ...c, domain: SIP_HOST, target: callees[placed + i]!.user })),
@@ -234,6 +268,14 @@ const bench: Bench = {
         const reached = await waitUntil(async () => (await answered()).length >= level + 1, {
           timeoutMs: (batch / SETUP_RATE + 10) * 1000, intervalMs: 500, what: `${level} answered calls`,
         }).then(() => true, () => false);
+        if (farm) {
+          // Each newly answered call gets its two phones: a stream into each of its legs' gateway ports.
+          for (const c of await answered()) {
+            if (c.to.number === probeCallee.user || farmed.has(c.id) || !c.legs.every((l) => l.media)) continue;
+            farmed.add(c.id);
+            for (const [i] of c.legs.entries()) farm.add(port(c, i));
+          }
+        }
         await sleep(SETTLE_SECONDS * 1000);
 
         let r: LevelResult;
@@ -245,10 +287,12 @@ const bench: Bench = {
           const wait0 = [...gwPids].reduce((s, p) => s + schedWait(p), 0);
           const others0 = await namespaceTicks(netns);
           await probe.window();
+          const farm0: FarmStats | null = farm ? await farm.stats() : null;
           const sampler = startProcSampler({ rootPid: g.pid, intervalMs: 250 });
           const t0 = Date.now();
           await sleep(WINDOW_SECONDS * 1000);
           const w = await probe.window();
+          const farm1: FarmStats | null = farm ? await farm.stats() : null;
           const usage = sampler.stop();
           const seconds = (Date.now() - t0) / 1000;
           const wait1 = [...gwPids].reduce((s, p) => s + schedWait(p), 0);
@@ -284,6 +328,11 @@ const bench: Bench = {
           if (dLost > 0) why.push(`${dLost} sequence gaps on arrival`);
           if (socketDrops > 0) why.push(`${socketDrops} datagrams dropped at the gateway's sockets`);
           if (w.throughGateway.lost > 0) why.push(`probe lost ${w.throughGateway.lost} of ${w.throughGateway.sent}`);
+          const farmGaps = farm0 && farm1 ? farm1.gaps - farm0.gaps : 0;
+          const farmLate = farm0 && farm1 ? farm1.late - farm0.late : 0;
+          const farmSent = farm0 && farm1 ? farm1.sent - farm0.sent : 0;
+          if (farmGaps > 0) why.push(`${farmGaps} packets missing in what the phones got back`);
+          if (farmLate > 0.01 * farmSent) why.push(`the RTP farm sent ${farmLate} of ${farmSent} packets over 1 ms late (the load generator fell behind)`);
           const lossFree = why.length === 0;
           if (addedP50Ms >= KEEP_UP_MS) why.push(`median added delay ${fmt(addedP50Ms, 1)} ms: not keeping up`);
           if (dIn / seconds > 1.05 * expected) why.push(`RTP in ${fmt(dIn / seconds, 0)}/s, more than the ${expected}/s sent: draining a backlog`);
@@ -293,7 +342,7 @@ const bench: Bench = {
           r = {
             level, answeredCalls, reached,
             rtpInPerSecond: dIn / seconds, rtpExpectedPerSecond: expected,
-            forwardingLoss: dIn - dOut, arrivalGaps: dLost, gatewaySocketDrops: socketDrops,
+            forwardingLoss: dIn - dOut, arrivalGaps: dLost, gatewaySocketDrops: socketDrops, farmGaps, farmLate,
             probe: w, addedP99Ms, addedP50Ms,
             cpuPercent: usage.cpuPercent, waitingPercent: (100 * (wait1 - wait0)) / (seconds * 1e9),
             loadGeneratorCpuPercent: otherTicks / seconds,
@@ -302,9 +351,9 @@ const bench: Bench = {
           };
           levels.push(r);
           ctx.log(
-            `${level} calls: ${answeredCalls - 1} answered, RTP ${fmt(r.rtpInPerSecond, 0)}/s in (expected ${expected}), in-out ${r.forwardingLoss}, gaps ${dLost}, socket drops ${socketDrops}, ` +
+            `${level} calls: ${answeredCalls - 1} answered, RTP ${fmt(r.rtpInPerSecond, 0)}/s in (expected ${expected}), in-out ${r.forwardingLoss}, gaps ${dLost}, socket drops ${socketDrops}${farm ? `, phones missing ${farmGaps}, farm late ${farmLate}` : ''}, ` +
               `probe ${w.throughGateway.received}/${w.throughGateway.sent} p50 ${fmt(w.throughGateway.delayUs.p50 / 1000, 3)} p99 ${fmt(w.throughGateway.delayUs.p99 / 1000, 3)} ms ` +
-              `(direct p50 ${fmt(w.direct.delayUs.p50 / 1000, 3)} p99 ${fmt(w.direct.delayUs.p99 / 1000, 3)}; minimal relay p50 ${fmt(w.reference.delayUs.p50 / 1000, 3)} p99 ${fmt(w.reference.delayUs.p99 / 1000, 3)}), CPU ${fmt(r.cpuPercent, 0)} % (waiting ${fmt(r.waitingPercent, 0)} %; SIPp and probe ${fmt(r.loadGeneratorCpuPercent, 0)} %), ` +
+              `(direct p50 ${fmt(w.direct.delayUs.p50 / 1000, 3)} p99 ${fmt(w.direct.delayUs.p99 / 1000, 3)}; minimal relay p50 ${fmt(w.reference.delayUs.p50 / 1000, 3)} p99 ${fmt(w.reference.delayUs.p99 / 1000, 3)}), CPU ${fmt(r.cpuPercent, 0)} % (waiting ${fmt(r.waitingPercent, 0)} %; load generators ${fmt(r.loadGeneratorCpuPercent, 0)} %), ` +
               `RSS ${fmt(r.rssMb, 0)} MB, load ${fmt(loadAverage)}: ${r.pass ? 'pass' : `FAIL (${why.join('; ')})`}`,
           );
         } catch (e) {
@@ -318,9 +367,11 @@ const bench: Bench = {
       }
     } finally {
       await probe?.stop().catch(() => undefined);
+      await farm?.stop().catch(() => undefined);
       await gw?.stop().catch(() => undefined);
       for (const s of sipps) await s.stop(1000).catch(() => undefined);
       await removeNamespace(netns);
+      if (pin) pinSelf(`0-${ncpu - 1}`);
     }
 
     const best = [...levels].reverse().find((l) => l.pass);
@@ -389,9 +440,17 @@ const bench: Bench = {
         { label: 'resident memory at that level', value: bestKeepingUp ? Math.round(bestKeepingUp.rssMb) : '-', unit: 'MB' },
       ],
       method: [
-        `Calls: SIPp callers (tests/bench/sip/uac-call-rtp.xml: PCMU offer, digest auth, then a PCMU tone streamed with rtp_stream from the call's own RTP port) call extensions registered by one SIPp far end ` +
-          `(tests/sipp/uas-answer-rtp.xml, which streams a tone back): every call is a B2BUA call with both legs anchored on the gateway (pass-through, PCMU on both legs), ${PACKETS_PER_SECOND} packets/s each way on each leg. ` +
-          `Calls are added in batches (one SIPp per batch, ${SETUP_RATE} calls/s) to reach each level (${LEVELS.join(', ')}) and held; ${SETTLE_SECONDS} s after a level is reached, a ${WINDOW_SECONDS} s window is measured.`,
+        LOAD === 'sipp'
+          ? `Calls: SIPp callers (tests/bench/sip/uac-call-rtp.xml: PCMU offer, digest auth, then a PCMU tone streamed with rtp_stream from the call's own RTP port) call extensions registered by one SIPp far end ` +
+            `(tests/sipp/uas-answer-rtp.xml, which streams a tone back): every call is a B2BUA call with both legs anchored on the gateway (pass-through, PCMU on both legs), ${PACKETS_PER_SECOND} packets/s each way on each leg. ` +
+            "SIPp's rtp_stream wakes every stream of a SIPp process on one 20 ms grid and waits for each stream's reply before its next send, so the packets of all calls arrive in bursts, not spread over the period."
+          : `Calls: SIPp callers (tests/bench/sip/uac-call-bench.xml: PCMU offer, digest auth) call extensions registered by one SIPp far end (tests/sipp/uas-answer.xml); every call is a B2BUA call with both legs anchored on the gateway (pass-through, PCMU on both legs). ` +
+            `The phones' audio comes from tests/bench/sip/rtp-farm.c (built with cc -O2 at the start of the run): once a call is answered, one stream into each of its two legs' gateway ports, a 172-byte PCMU packet every 20 ms, ${PACKETS_PER_SECOND} packets/s each way on each leg; ` +
+            (LOAD === 'farm'
+              ? 'each stream on its own phase, uniform in the 20 ms period, as independent phones send (SIPp\'s rtp_stream sends all calls\' packets in one burst per period: run with PGW_BENCH_MEDIA_LOAD=sipp or farm-aligned for that worst case). '
+              : 'all streams on the same phase: every call\'s packet at the same instant, a worst case no group of independent phones produces. ') +
+            'The farm counts the packets that come back to each phone and the gaps in their sequence numbers.',
+        `Calls are added in batches (one SIPp per batch, ${SETUP_RATE} calls/s) to reach each level (${LEVELS.join(', ')}) and held; ${SETTLE_SECONDS} s after a level is reached, a ${WINDOW_SECONDS} s window is measured.`,
         'Loss, from the gateway (GET /api/v1/calls, the relay\'s per-leg counters, at the start and end of the window): packets in minus packets out over all legs (every packet in on one leg must leave on the other), ' +
           'the sequence-number gaps of what arrived, and the kernel\'s receive-buffer drops at the gateway\'s SIP and RTP sockets (/proc/net/udp in the namespace). ' +
           'A level also fails if the load generator did not deliver >= 95 % of the expected packets (then the level was not really offered).',
@@ -400,6 +459,9 @@ const bench: Bench = {
           'Added delay = through-gateway time minus the direct path\'s median (so the gateway is charged with its own tail, and with the tail of its wait for a CPU). A level passes when nothing was lost, the gateway kept up (median added delay under one packet interval, 20 ms, ' +
           'and no more packets in than the calls sent, which would mean it was draining a backlog), and the added p99 is under 2 ms. The climb goes on while the gateway keeps up, whatever the p99. ' +
           'For comparison the probe also times a path through tests/bench/sip/udp-relay.ts, the smallest relay Node can be, in a process of its own: what any user-space relay costs on this machine at that moment.',
+        (pin
+          ? `The gateway runs on CPU${ncpu > 2 ? 's' : ''} ${gatewayCpus} only and everything that stands in for the phones (SIPp, the RTP farm, the probe and the minimal relay) on CPU 0 (taskset): on a box the phones are other devices, so their CPU is not the gateway's to share. `
+          : 'The gateway and the load generators share the CPUs (no pinning; the RTP farm runs at nice -15, as phones keep their own time, the gateway\'s media worker at -10). ') +
         `The gateway as built (dist/cli.js and dist/media-worker.js, log level info, device.media.workers ${process.env.PGW_BENCH_MEDIA_WORKERS || 'auto'}: ${mediaWorkers} media worker thread(s) on this machine) alone in a namespace with only lo; RTP pool 20000-29999. CPU (all threads) and memory of the gateway from /proc over each window; "waiting" = its threads (main and media workers) runnable but not running (/proc/PID/task/*/schedstat).`,
       ],
       tables: [
@@ -407,7 +469,7 @@ const bench: Bench = {
           caption: 'Levels:',
           columns: [
             'calls', 'answered', 'RTP in /s (expected)', 'in - out', 'arrival gaps', 'socket drops', 'probe lost/sent', 'through the gateway p50 / p99 / max ms',
-            'direct p50 / p99 ms', 'minimal relay p50 / p99 ms', 'added p50 / p99 ms', 'gateway p99 - minimal relay p99 ms', 'gateway CPU %', 'waiting for a CPU %', 'SIPp + probe CPU %', 'RSS MB', 'load avg', 'pass',
+            'direct p50 / p99 ms', 'minimal relay p50 / p99 ms', 'added p50 / p99 ms', 'gateway p99 - minimal relay p99 ms', 'gateway CPU %', 'waiting for a CPU %', 'load generators CPU %', 'RSS MB', 'load avg', 'phones: missing / farm late', 'pass',
           ],
           rows: levels.map((l) => [
             l.level, l.answeredCalls - 1, `${fmt(l.rtpInPerSecond, 0)} (${l.rtpExpectedPerSecond})`, l.forwardingLoss, l.arrivalGaps, l.gatewaySocketDrops,
@@ -417,7 +479,8 @@ const bench: Bench = {
             `${ms(l.probe.reference.delayUs.p50)} / ${ms(l.probe.reference.delayUs.p99)}`,
             `${fmt(l.addedP50Ms, 3)} / ${fmt(l.addedP99Ms, 3)}`,
             fmt((l.probe.throughGateway.delayUs.p99 - l.probe.reference.delayUs.p99) / 1000, 3),
-            fmt(l.cpuPercent, 0), fmt(l.waitingPercent, 0), fmt(l.loadGeneratorCpuPercent, 0), fmt(l.rssMb, 0), fmt(l.loadAverage), l.pass ? 'yes' : `no: ${l.why.join('; ')}`,
+            fmt(l.cpuPercent, 0), fmt(l.waitingPercent, 0), fmt(l.loadGeneratorCpuPercent, 0), fmt(l.rssMb, 0), fmt(l.loadAverage),
+            LOAD === 'sipp' ? '-' : `${l.farmGaps} / ${l.farmLate}`, l.pass ? 'yes' : `no: ${l.why.join('; ')}`,
           ]),
         },
       ],

@@ -60,6 +60,8 @@ export interface BenchGatewayOptions {
   nodeArgs?: string[];
   /** device.media.workers; default from PGW_BENCH_MEDIA_WORKERS, else the product default (auto). */
   mediaWorkers?: number | 'auto';
+  /** Run the gateway on these CPUs only (taskset -c list, e.g. "1"); default: anywhere. */
+  cpus?: string;
 }
 
 function envMediaWorkers(): number | 'auto' {
@@ -136,11 +138,11 @@ export async function startBenchGateway(o: BenchGatewayOptions): Promise<BenchGa
     }),
   );
   writeFileSync(logPath, '');
-  // `ip netns exec` and `sh -c exec` both exec: the pid is the gateway's own (for /proc sampling).
+  // `ip netns exec`, `sh -c exec` and taskset all exec: the pid is the gateway's own (for /proc sampling).
   const proc = nsSpawn(
     o.netns,
     'sh',
-    ['-c', 'exec "$@" >>"$LOG" 2>&1', 'pgw', process.execPath, ...(o.nodeArgs ?? envNodeArgs()), GATEWAY_CLI, 'run', '--config', configFile, '--data', dataDir, '--log-level', o.logLevel ?? 'info'],
+    ['-c', 'exec "$@" >>"$LOG" 2>&1', 'pgw', ...(o.cpus ? ['taskset', '-c', o.cpus] : []), process.execPath, ...(o.nodeArgs ?? envNodeArgs()), GATEWAY_CLI, 'run', '--config', configFile, '--data', dataDir, '--log-level', o.logLevel ?? 'info'],
     { cwd: ROOT, env: { ...process.env, LOG: logPath } },
   );
   const logLines = (): Array<Record<string, unknown>> =>

@@ -163,7 +163,25 @@ function framingOf(h: ParsedHead): Framing {
   return { kind: 'close' };
 }
 
+/**
+ * A connection's phases (ARCHITECTURE.md convention 2):
+ *
+ *   head ──final head parsed──> held ──readBody()──> body ──end of body──> done
+ *     │                          │                    │
+ *     └──────── error, abort, close(), early close ───┴──────────────────> done
+ *
+ * In `head` reads gather the head in the scratch buffer; in `held` the
+ * socket is paused until the caller wants the body; in `body` reads go to
+ * the sink. `done` is final (the socket is destroyed).
+ */
 type Phase = 'head' | 'held' | 'body' | 'done';
+
+const PHASE_MOVES: Readonly<Record<Phase, readonly Phase[]>> = {
+  head: ['held', 'done'],
+  held: ['body', 'done'],
+  body: ['done'],
+  done: [],
+};
 
 interface BodyRead {
   sink: BodySink;
@@ -288,7 +306,7 @@ class Connection {
       if (coding !== undefined && coding.toLowerCase() !== 'identity') throw new PgwError('PGW_E_OTA_DOWNLOAD', `the server applied Content-Encoding ${coding}`);
       this.framing = framingOf(parsed);
       this.early = rest.length > 0 ? Buffer.from(rest) : undefined;
-      this.phase = 'held';
+      this.moveTo('held');
       const framing = this.framing;
       this.resolveHead({
         status: parsed.status,
@@ -306,7 +324,7 @@ class Connection {
     if (this.phase !== 'held') return Promise.reject(this.failure ?? new Error('the body was already read'));
     return new Promise<void>((resolve, reject) => {
       this.body = { sink, limit, got: 0, onBytes, resolve, reject };
-      this.phase = 'body';
+      this.moveTo('body');
       try {
         let room = true;
         if (this.framing.kind === 'none') {
@@ -382,9 +400,15 @@ class Connection {
     // 'held': readBody() handles it; 'done': nothing to do.
   }
 
+  /** The one place the phase changes: an illegal move is a bug here, not a server's fault. */
+  private moveTo(next: Phase): void {
+    if (!PHASE_MOVES[this.phase].includes(next)) throw new Error(`internal: connection phase ${this.phase} → ${next}`);
+    this.phase = next;
+  }
+
   private finish(): void {
     if (this.phase === 'done') return;
-    this.phase = 'done';
+    this.moveTo('done');
     this.signal.removeEventListener('abort', this.onAbort);
     this.socket.destroy();
     this.body?.resolve();
@@ -393,7 +417,7 @@ class Connection {
   private fail(e: Error): void {
     if (this.phase === 'done') return;
     this.failure ??= e;
-    this.phase = 'done';
+    this.moveTo('done');
     this.signal.removeEventListener('abort', this.onAbort);
     this.socket.destroy();
     this.rejectHead(this.failure);

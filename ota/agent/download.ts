@@ -3,10 +3,16 @@
  * streaming SHA-256 of the whole file, rate-limited progress, bounded
  * retries with backoff, cancellable through an AbortSignal.
  *
- * - Durability: the file is fsynced every `checkpointBytes` and the caller
- *   persists that length; after a crash or power cut the file is cut back
- *   to the last durable length, so a torn tail can never end up inside the
- *   hash (which would waste the whole download at the verify step).
+ * - Speed (issue 4: at least 80 % of the disk's own write speed): the body
+ *   is read straight into shared slots by our own HTTP/1.1 GET
+ *   (direct-get.ts), hashed on a worker thread (worker-hash.ts) and written
+ *   several slots at a time with the fdatasync in the background
+ *   (write-pipeline.ts); docs/OTA.md "The download" has the picture.
+ * - Durability: the file is fdatasynced every `checkpointBytes` and the
+ *   caller persists that length, never more than what the sync covered;
+ *   after a crash or power cut the file is cut back to the last durable
+ *   length, so a torn tail can never end up inside the hash (which would
+ *   waste the whole download at the verify step).
  * - Retries are bounded by consecutive attempts *without progress*: a
  *   server that drops the connection every few megabytes still gets the
  *   file through, a dead one gives up after `maxAttempts`.

@@ -227,6 +227,7 @@ export async function downloadBundle(p: DownloadParams): Promise<{ sha256: strin
             // the persisted length goes back to 0 before new bytes are written over the old ones.
             await pl.settle();
             await rehashed;
+            throwIfAborted(p.signal);
             await file.truncate(0);
             await file.datasync();
             pl.restartAtZero();

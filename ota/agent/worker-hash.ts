@@ -85,8 +85,7 @@ export class WorkerHash {
   constructor(readonly ring: SharedArrayBuffer) {
     // execArgv: [] so the thread does not load the parent's loaders (tsx in development): it needs none.
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ring }, execArgv: [] });
-    // The thread must never keep the process alive on its own (close() ends it anyway).
-    this.worker.unref();
+    // Not unref()'d: an answer still awaited must keep the process alive; close() ends the thread.
     this.worker.on('message', (r: Reply) => {
       const w = this.pending.get(r.id);
       if (!w) return;

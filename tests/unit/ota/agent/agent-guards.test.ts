@@ -96,7 +96,12 @@ test('a slot that boots but runs another version than the target is rolled back'
   const clock = new FakeClock(NIGHT);
   const link = new FakeLink();
   const box = await newBox('mislabeled', clock, link);
-  await toTrial(box, clock, link, mislabeled, 'mislabeled');
+  await box.start();
+  link.desire(desiredFor(mislabeled, server.url('mislabeled')));
+  await driveUntil(clock, () => box.board.rebootRequests.length === 1, { stepMs: 100, what: 'reboot request' });
+  await box.reboot();
+  // The version check is the first thing on trial, so `trial` can pass between two polls:
+  // wait for where it ends (the reason below is only given on trial).
   await driveToState(clock, () => box.agent, 'rolling-back', 10);
   assert.is(box.agent!.record.reason?.code, 'version-mismatch');
   await box.stopAgent();
@@ -157,7 +162,9 @@ test('a new target cancels a download in progress; one arriving on trial is queu
   link.desire(queued);
   await driveUntil(clock, () => link.last()?.queued?.id === queued.id, { stepMs: 0, what: 'queued report' });
   assert.is(box.agent!.state, 'trial');
-  await driveToState(clock, () => box.agent, 'committed', 5_000);
+  // After the commit the queued target starts at once, so `committed` can pass between two
+  // polls: wait for the queued target to be taken up (the boot env below shows the commit).
+  await driveUntil(clock, () => box.agent?.record.desired?.id === queued.id, { stepMs: 5_000, what: 'the queued target taken up after the commit' });
   await driveUntil(clock, () => box.board.rebootRequests.length === 2, { stepMs: 100, what: 'the queued target installs' });
   assert.is(box.agent!.record.desired?.id, queued.id);
   assert.equal(await readBootEnv(box.slotsRoot), { primary: 'b', armed: 'a', tries: 1 });

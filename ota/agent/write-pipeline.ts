@@ -1,8 +1,9 @@
 /**
- * The download's receive → hash → write → fsync pipeline, with durable
- * checkpoints that are never ahead of what is fsynced.
+ * The download's receive → hash → write → fdatasync pipeline, with
+ * durable checkpoints that are never ahead of what is fdatasynced.
  *
- *   push(chunk) ──copy──> slot (shared memory, `slotBytes`)
+ *   space() ─socket reads into─┐
+ *   push(chunk) ──copy─────────┴─> slot (shared memory, `slotBytes`)
  *                          │ full (or flush())
  *                          ├──> hash thread: update(slot)     ┐ both done:
  *                          └──> libuv pool: pwrite(slot, pos) ┘ slot reused
@@ -15,9 +16,10 @@
  * receiving, hashing and writing each cost about as much CPU per byte, so
  * they run on three threads (main, hash worker, libuv pool) and overlap;
  * several writes are in flight at once; the fsync runs while the next slots
- * are written, not in the way of the receive. The socket's 64 KiB chunks
- * are copied into reused slots at once, so they die young (cheap for the
- * GC) instead of being held until their write completes.
+ * are written, not in the way of the receive. The socket reads straight
+ * into the current slot (space()/commit(), direct-get.ts), so nothing is
+ * allocated per read; push() copies what cannot arrive that way (chunked
+ * bodies, bytes that came with the response head).
  *
  * Guarantees:
  * - Hash order is file order: slots are posted to the hash thread in the
@@ -26,9 +28,10 @@
  *   completed before the fdatasync began (POSIX: fdatasync makes durable the
  *   data written before the call), so after a power cut the file holds at
  *   least that many good bytes; the caller cuts anything past it.
- * - Backpressure: push() returns false when every slot is busy; the caller
- *   waits for drained() (the socket is then paused by its stream), so memory
- *   stays at `slots × slotBytes` whatever the disk's speed.
+ * - Backpressure: push() and commit() return false when every slot is busy;
+ *   the caller stops reading the socket until drained(), so memory stays at
+ *   `slots × slotBytes` (plus at most one read held as a copy) whatever the
+ *   disk's speed.
  * - Failures (a write, the fsync, the hash, the caller's checkpoint) are
  *   sticky: later calls fail with the first error. idle() still waits for
  *   every write already started, so the file is never closed under one.

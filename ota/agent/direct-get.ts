@@ -6,8 +6,9 @@
  *
  * Why not node:http: in issue 4's benchmark (docs/BENCHMARKS.md,
  * `ota-download`) its parser and IncomingMessage stream cost 0.5–0.9 ms of
- * CPU per MiB on this 2-core VM, against 0.05–0.1 ms for reading the socket
- * into a caller's buffer: as much as the SHA-256 itself, on the same core.
+ * CPU per MiB on this 2-core VM (user time; as much as the SHA-256 itself,
+ * on the same core), against about 0.05 for reading the socket into a
+ * caller's buffer (plus the kernel's copy, the same either way).
  * The bundle head and everything else keep using node:http (http-get.ts).
  *
  * What it speaks (RFC 9112): one request per connection (`Connection:

@@ -44,6 +44,8 @@ const PROBE_UAS_PORT = 5080;
 const PROBE_UAC_PORT = 5090;
 const PROBE_A = 55000;
 const PROBE_B = 55002;
+/** The RTP farm's streams: FARM_PORT + n (up to 2 × MAX_CALLS), clear of SIPp's media ports (31000-45999, 50000) and the probe's (55000-55012). */
+const FARM_PORT = 56000;
 const TARGET_CALLS = 500;
 const TARGET_P99_MS = 2;
 /** One packet interval: a relay whose median delay is longer is falling behind. */
@@ -240,7 +242,7 @@ const bench: Bench = {
           `direct p99 ${fmt(baseline.direct.delayUs.p99 / 1000, 3)} ms; minimal relay p50 ${fmt(baseline.reference.delayUs.p50 / 1000, 3)} p99 ${fmt(baseline.reference.delayUs.p99 / 1000, 3)} ms`,
       );
 
-      if (farmBin) farm = await startRtpFarm({ netns, host: SIP_HOST, bin: farmBin, phases: LOAD === 'farm-aligned' ? 'aligned' : 'random' });
+      if (farmBin) farm = await startRtpFarm({ netns, host: SIP_HOST, bin: farmBin, phases: LOAD === 'farm-aligned' ? 'aligned' : 'random', basePort: FARM_PORT });
       /** Calls whose two phone streams the farm plays. */
       const farmed = new Set<string>();
 

@@ -42,10 +42,11 @@ export function buildRtpFarm(workDir: string): string {
   return bin;
 }
 
-export async function startRtpFarm(o: { netns: string; host: string; bin: string; phases: FarmPhases }): Promise<RtpFarm> {
+/** Streams bind basePort, basePort + 1, …: ports no other peer of the benchmark uses. */
+export async function startRtpFarm(o: { netns: string; host: string; bin: string; phases: FarmPhases; basePort: number }): Promise<RtpFarm> {
   // A phone's packet clock is its own hardware: it sends on time whatever the gateway is doing. The farm
   // stands in for many of them on the gateway's CPUs, so it runs ahead of everything (nice -15) to keep time.
-  const [cmd, args] = inNamespace(o.netns, 'nice', ['-n', String(FARM_NICE), o.bin, o.host, o.phases]);
+  const [cmd, args] = inNamespace(o.netns, 'nice', ['-n', String(FARM_NICE), o.bin, o.host, o.phases, String(o.basePort)]);
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

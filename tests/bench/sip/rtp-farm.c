@@ -11,8 +11,9 @@
  * stream has its own phase, uniform in [0, 20) ms ("random", the default),
  * or all streams share phase 0 ("aligned": the burst, as a worst case).
  *
- * Usage: rtp-farm HOST [random|aligned]; commands on stdin, one per line:
- *   add PORT     a stream from a new socket on HOST to HOST:PORT
+ * Usage: rtp-farm HOST random|aligned BASEPORT; commands on stdin, one per line:
+ *   add PORT     a stream from HOST:BASEPORT+n (the n-th stream) to HOST:PORT;
+ *                fixed ports, so the farm never takes one another peer asked for
  *   stats        one JSON line: streams, sent, received, gaps (missing
  *                sequence numbers in what came back), late (sends more
  *                than 1 ms behind their schedule: the farm itself fell behind)
@@ -55,6 +56,7 @@ static struct stream streams[MAX_STREAMS];
 static int order[MAX_STREAMS];
 static int n_streams;
 static int aligned;
+static int base_port;
 static struct in_addr host;
 static int64_t epoch_ns;
 static int64_t cycle;
@@ -147,6 +149,7 @@ static int add_stream(int ep, int tfd, int port) {
   memset(&me, 0, sizeof me);
   me.sin_family = AF_INET;
   me.sin_addr = host;
+  me.sin_port = htons((uint16_t)(base_port + n_streams));
   if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
     close(fd);
     return -1;
@@ -201,11 +204,12 @@ static void command(int ep, int tfd, char *line) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || inet_pton(AF_INET, argv[1], &host) != 1) {
-    fprintf(stderr, "usage: rtp-farm HOST [random|aligned]\n");
+  if (argc < 4 || inet_pton(AF_INET, argv[1], &host) != 1 || atoi(argv[3]) <= 0 || atoi(argv[3]) + MAX_STREAMS > 65535) {
+    fprintf(stderr, "usage: rtp-farm HOST random|aligned BASEPORT\n");
     return 2;
   }
-  aligned = argc > 2 && strcmp(argv[2], "aligned") == 0;
+  aligned = strcmp(argv[2], "aligned") == 0;
+  base_port = atoi(argv[3]);
   srandom((unsigned)now_ns());
   int ep = epoll_create1(0);
   int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);

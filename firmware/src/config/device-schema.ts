@@ -125,7 +125,7 @@ export const MediaSchema = z.strictObject({
   workers: z
     .union([z.literal('auto'), z.number().int().min(0).max(16)])
     .default('auto')
-    .describe('Threads that forward RTP: auto (one per CPU core beyond the first, 1 to 4), or a number; 0 forwards on the main thread.'),
+    .describe('Threads that forward RTP: auto (one per CPU core, at most 4), or a number; 0 forwards on the main thread.'),
 });
 
 export const DeviceSchema = z.strictObject({

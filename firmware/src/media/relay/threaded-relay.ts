@@ -51,9 +51,13 @@ export interface ThreadedMediaRelayOptions {
 /** Media threads run ahead of SIP and housekeeping when the CPUs are busy (Linux nice -10). */
 export const MEDIA_NICE = -10;
 
-/** Default worker count: one per core beyond the first (which SIP keeps), at least one, at most four. */
+/**
+ * Default worker count: one per core, at most four. The workers run at a higher priority than
+ * SIP, so they take the cores when media needs them and leave them to SIP when it does not; on
+ * the 2-core bench machine two workers halved the tail at 500 calls against one (docs/BENCHMARKS.md).
+ */
 export function defaultMediaWorkers(): number {
-  return Math.max(1, Math.min(4, cpus().length - 1));
+  return Math.max(1, Math.min(4, cpus().length));
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];

@@ -15,6 +15,10 @@
  * - What booted: the boot loader reports it in the device tree,
  *   /proc/device-tree/chosen/bootloader/partition and .../tryboot, each a
  *   32-bit big-endian cell.
+ * - Complete install (after the root is written and verified, before arm):
+ *   the slot's boot partition is rebuilt from the boot tree inside the new
+ *   root (boot-tree.ts), so a new kernel, initramfs or DTB boots with the
+ *   root it belongs to.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +27,9 @@ import { writeFileAtomic } from '../../firmware/src/store/atomic-file.js';
 import { PgwError } from '../../firmware/src/util/errors.js';
 import { parseAutoboot, serializeAutoboot } from './autoboot-txt.js';
 import type { AutobootConfig } from './autoboot-txt.js';
+import { installBootTree } from './boot-tree.js';
+import { linuxMounter } from './mounter.js';
+import type { Mounted, Mounter } from './mounter.js';
 import { openRawReader, openRawSlotWriter, rawDeviceCapacity } from './slot-io.js';
 import { SLOT_NAMES } from './types.js';
 import type { SlotBackend, SlotName, SlotPayloadFormat, SlotStatus, TrialBoot } from './types.js';
@@ -32,6 +39,8 @@ export interface RpiSlot {
   bootPartition: number;
   /** The slot's root file system device (or image file in tests). */
   rootDevice: string;
+  /** The slot's boot partition device; default /dev/disk/by-partlabel/boot-<slot> (image/boards/rpi*-poe/genimage.cfg). */
+  bootDevice?: string;
 }
 
 export interface RpiTrybootOptions {
@@ -42,6 +51,12 @@ export interface RpiTrybootOptions {
   /** Where block device sizes are read (default /sys/class/block). */
   sysBlockDir?: string;
   slots: Record<SlotName, RpiSlot>;
+  /** Mounts the new root and the boot partition for completeInstall(); default mount(8). */
+  mounter?: Mounter;
+  /** How completeInstall() copies a boot file (default fs copyFile); tests inject failures. */
+  bootCopyFile?: (src: string, dst: string) => Promise<void>;
+  /** Progress of completeInstall(), for the log. */
+  onBootInstalled?: (info: { slot: SlotName; files: number; bytes: number }) => void;
 }
 
 export const RPI_TRYBOOT_REBOOT_ARG = '0 tryboot';
@@ -124,6 +139,39 @@ export class RpiTrybootBackend implements SlotBackend {
 
   async openReader(slot: SlotName, size: number): Promise<Readable | undefined> {
     return openRawReader(this.options.slots[slot].rootDevice, size);
+  }
+
+  bootDevice(slot: SlotName): string {
+    return this.options.slots[slot].bootDevice ?? `/dev/disk/by-partlabel/boot-${slot}`;
+  }
+
+  async completeInstall(slot: SlotName): Promise<void> {
+    const { booted } = await this.status();
+    if (slot === booted) throw slotErr(`refusing to rewrite the boot partition of the running slot ${slot}`);
+    const mounter = this.options.mounter ?? linuxMounter();
+    const root = await mounter.mount({ device: this.options.slots[slot].rootDevice, fsType: 'ext4', readOnly: true });
+    let boot: Mounted | undefined;
+    let failure: unknown;
+    try {
+      boot = await mounter.mount({ device: this.bootDevice(slot), fsType: 'vfat', readOnly: false });
+      const r = await installBootTree(root.path, boot.path, slot, { copyFile: this.options.bootCopyFile });
+      this.options.onBootInstalled?.({ slot, files: r.files.length, bytes: r.bytes });
+    } catch (e) {
+      failure = e;
+    }
+    // Both unmounts run whatever happened; the first error is the one reported.
+    for (const m of [boot, root]) {
+      if (!m) continue;
+      try {
+        await m.unmount();
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure !== undefined) {
+      if (failure instanceof PgwError) throw failure;
+      throw slotErr(`slot ${slot}: cannot rebuild its boot partition: ${(failure as Error).message}`);
+    }
   }
 
   async arm(slot: SlotName): Promise<TrialBoot> {

@@ -64,6 +64,14 @@ export interface SlotBackend {
   openWriter(slot: SlotName, options: { format: SlotPayloadFormat; size: number }): Promise<Writable>;
   /** Reads back `size` bytes of a raw slot, for verification; undefined when the slot is not raw. */
   openReader(slot: SlotName, size: number): Promise<Readable | undefined>;
+  /**
+   * Completes a written and verified `slot` before it is armed, for
+   * backends whose slot is more than the payload (the Pi: its boot
+   * partition is rebuilt from the new root's boot tree). Only touches the
+   * inactive slot, which nothing boots before arm(); an interrupted call is
+   * redone with the whole install. Refuses the booted slot.
+   */
+  completeInstall?(slot: SlotName): Promise<void>;
   /** Arms `slot` for the next boot only. */
   arm(slot: SlotName): Promise<TrialBoot>;
   /** Clears any armed trial. */

@@ -130,6 +130,11 @@ kver="$(basename "$(ls -d "$rootfs"/lib/modules/* | sort -V | tail -1)")"
 ln -sfn "boot/vmlinuz-$kver" "$rootfs/vmlinuz"
 ln -sfn "boot/initrd.img-$kver" "$rootfs/initrd.img"
 [ -f "$rootfs/boot/initrd.img-$kver" ] || die "no initramfs for $kver"
+# Raspberry Pi: the boot partition's contents go into the root file system
+# too (lib/common.sh make_boot_tree), so an update can rebuild the inactive
+# slot's boot partition from the new root: new kernels reach the Pi.
+BOOT_TREE="$rootfs/usr/lib/pgw/boot"
+if [ "$ARCH" = arm64 ]; then make_boot_tree "$rootfs" "$kver" "$BOARD_DIR"; fi
 rm -rf "$rootfs/var/cache/apt/"*.bin "$rootfs/var/lib/apt/lists/"*_* "$rootfs/var/log/"*
 log "root file system: $(du -sh "$rootfs" | cut -f1), kernel $kver"
 
@@ -157,16 +162,9 @@ case "$ARCH" in
     mcopy -s -i "$img/efi.vfat" "$esp/EFI" "$esp/grub" ::/
     ;;
   arm64)
-    fw="$rootfs/boot/firmware"
-    [ -d "$fw" ] || die "raspi-firmware left no /boot/firmware"
     for SLOT in a b; do
       b="$WORK/boot-$SLOT"
-      rm -rf "$b" && mkdir -p "$b"
-      cp -a "$fw/." "$b/"
-      cp -L "$rootfs/vmlinuz" "$b/vmlinuz"
-      cp -L "$rootfs/initrd.img" "$b/initrd.img"
-      subst "$BOARD_DIR/config.txt" SLOT > "$b/config.txt"
-      subst "$BOARD_DIR/cmdline.txt" SLOT > "$b/cmdline.txt"
+      fill_boot_partition "$BOOT_TREE" "$SLOT" "$b"
       mkfs.vfat -C -n "BOOT-$(echo $SLOT | tr a-z A-Z)" "$img/boot-$SLOT.vfat" 262144 >/dev/null
       mcopy -s -i "$img/boot-$SLOT.vfat" "$b"/* ::/
     done

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { boardProfile } from '../../../hw/boards/index.js';
+import { BOOT_TREE_DIR, installBootTree } from '../../../hw/slots/boot-tree.js';
 
 const IMAGE = new URL('../../../image/', import.meta.url).pathname;
 const read = (p: string) => readFileSync(join(IMAGE, p), 'utf8');
@@ -209,6 +210,67 @@ test('the build script covers the issue: mmdebstrap bookworm, Node, dist, units 
   assert.match(b, /systemctl enable pgw\.service pgw-firstboot\.service/);
   assert.match(b, /genimage --config/);
   assert.match(b, /nice -n 19/);
+});
+
+/** Regular files under `dir`: relative path → content. */
+function filesOf(dir: string, rel = ''): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const n of readdirSync(join(dir, rel)).sort()) {
+    const r = rel === '' ? n : `${rel}/${n}`;
+    if (statSync(join(dir, r)).isDirectory()) for (const [k, v] of filesOf(dir, r)) out.set(k, v);
+    else out.set(r, readFileSync(join(dir, r)));
+  }
+  return out;
+}
+
+test('Pi boot partitions: the image build and the update agent fill them from the same tree in the root', async () => {
+  for (const board of ['rpi4-poe', 'rpi5-poe']) {
+    const tmp = mkdtempSync(join(tmpdir(), 'pgw-boottree-'));
+    try {
+      // A root file system as mmdebstrap leaves it: raspi-firmware's /boot/firmware (with its own
+      // kernel copy, config.txt and cmdline.txt) and the Debian kernel in /boot.
+      const rootfs = join(tmp, 'rootfs');
+      const put = (rel: string, content: string) => {
+        mkdirSync(join(rootfs, rel, '..'), { recursive: true });
+        writeFileSync(join(rootfs, rel), content);
+      };
+      put('boot/firmware/start4.elf', 'firmware');
+      put('boot/firmware/bcm2711-rpi-4-b.dtb', 'dtb');
+      put('boot/firmware/overlays/uart3.dtbo', 'overlay');
+      put('boot/firmware/vmlinuz', 'stale kernel copy');
+      put('boot/firmware/config.txt', 'raspi-firmware default');
+      put('boot/firmware/cmdline.txt', 'root=/dev/mmcblk0p2');
+      put('boot/vmlinuz-6.1.0-21-arm64', 'kernel 6.1.0-21');
+      put('boot/initrd.img-6.1.0-21-arm64', 'initramfs 6.1.0-21');
+      const r = spawnSync(
+        'bash',
+        ['-c', `set -euo pipefail; . "${IMAGE}lib/common.sh"; make_boot_tree "$1" 6.1.0-21-arm64 "$2"; for s in a b; do fill_boot_partition "$1/${BOOT_TREE_DIR}" $s "$3/boot-$s"; done`, 'x', rootfs, join(IMAGE, 'boards', board), tmp],
+        { encoding: 'utf8' },
+      );
+      assert.is(r.status, 0, r.stderr);
+      const tree = join(rootfs, BOOT_TREE_DIR);
+      assert.is(statSync(join(tree, 'vmlinuz')).nlink, 2, 'the kernel is a hard link, not a second copy');
+      assert.is(readFileSync(join(rootfs, 'boot/firmware/config.txt'), 'utf8'), 'raspi-firmware default', 'the board files do not write through the hard links');
+      assert.is(readFileSync(join(tree, 'cmdline.txt'), 'utf8'), read(`boards/${board}/cmdline.txt`), 'the tree keeps the templates');
+      for (const slot of ['a', 'b'] as const) {
+        const built = filesOf(join(tmp, `boot-${slot}`));
+        assert.equal([...built.keys()], ['bcm2711-rpi-4-b.dtb', 'cmdline.txt', 'config.txt', 'initrd.img', 'overlays/uart3.dtbo', 'start4.elf', 'vmlinuz']);
+        assert.is(built.get('vmlinuz')!.toString(), 'kernel 6.1.0-21');
+        const cmdline = built.get('cmdline.txt')!.toString();
+        assert.match(cmdline, new RegExp(`root=PARTLABEL=root-${slot} `));
+        assert.match(cmdline, new RegExp(`pgw\\.slot=${slot} `));
+        assert.not.match(cmdline + built.get('config.txt')!.toString(), /@SLOT@/);
+        // The agent's copy of the same tree is byte for byte the build's.
+        const agent = join(tmp, `agent-${slot}`);
+        mkdirSync(agent);
+        writeFileSync(join(agent, 'leftover'), 'x');
+        await installBootTree(rootfs, agent, slot);
+        assert.equal(filesOf(agent), built);
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
 });
 
 test.run();

@@ -38,3 +38,7 @@ export type { RpiTrybootOptions, RpiSlot } from './rpi-tryboot.js';
 export { GrubSlotBackend, slotFromCmdline } from './grub.js';
 export type { GrubSlotOptions } from './grub.js';
 export { linuxBootId, linuxReboot } from './linux-reboot.js';
+export { installBootTree, BOOT_TREE_DIR, BOOT_TREE_TEMPLATES, SLOT_TOKEN } from './boot-tree.js';
+export type { BootTreeResult } from './boot-tree.js';
+export { linuxMounter } from './mounter.js';
+export type { Mounter, Mounted, MountRequest } from './mounter.js';

@@ -633,6 +633,15 @@ export class OtaAgent {
             return { event: 'fail', reason: { code: 'readback-mismatch', message: `slot ${target} reads back as ${back} after writing` } };
         }
       }
+      // Before `installed` is recorded: a crash in here redoes the whole install.
+      if (this.o.slots.completeInstall) {
+        try {
+          await this.o.slots.completeInstall(target);
+        } catch (e) {
+          return { event: 'fail', reason: { code: 'slot-incomplete', message: (e as Error).message } };
+        }
+        throwIfAborted(signal);
+      }
       installed = { slot: target, sha256: sha };
       this.log.info({ slot: target, version: d.version, bytes: written }, 'image written to the inactive slot');
     }

@@ -12,6 +12,7 @@
  *   await fwd.close();
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nsSpawn } from './netns.js';
@@ -51,4 +52,26 @@ export async function forwardTcpFromNamespace(opts: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** GET `path` over the Unix socket of a forwarder (or any HTTP server on a socket); the 200 body as JSON. */
+export function getJsonOverSocket<T>(socketPath: string, path: string, timeoutMs = 3_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: 'GET', headers: { host: 'localhost' }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        if (res.statusCode !== 200) return reject(new HarnessError(`GET ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
+        try {
+          resolve(JSON.parse(text) as T);
+        } catch (e) {
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new HarnessError(`GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
 }

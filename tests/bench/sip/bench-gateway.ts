@@ -17,9 +17,8 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { forwardTcpFromNamespace, type NsForward } from '../../support/ns-forward.js';
+import { forwardTcpFromNamespace, getJsonOverSocket, type NsForward } from '../../support/ns-forward.js';
 import { nsRun, nsSpawn, waitForListening } from '../../support/netns.js';
 import { HarnessError, keepTestFiles, waitUntil, type ManagedProcess } from '../../support/proc.js';
 import type { SipUser } from '../../support/users.js';
@@ -99,26 +98,6 @@ export function benchPractice(o: BenchGatewayOptions): Record<string, unknown> {
   };
 }
 
-function httpGetJson<T>(socketPath: string, path: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method: 'GET', headers: { host: 'localhost' }, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        if (res.statusCode !== 200) return reject(new HarnessError(`GET ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
-        try {
-          resolve(JSON.parse(text) as T);
-        } catch (e) {
-          reject(e as Error);
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new HarnessError(`GET ${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 export async function startBenchGateway(o: BenchGatewayOptions): Promise<BenchGateway> {
   assertBuilt();
@@ -182,7 +161,7 @@ export async function startBenchGateway(o: BenchGatewayOptions): Promise<BenchGa
     pid: proc.pid,
     sipTarget: `${SIP_HOST}:${SIP_PORT}`,
     logPath,
-    api: <T>(path: string) => httpGetJson<T>(socketPath, path),
+    api: <T>(path: string) => getJsonOverSocket<T>(socketPath, path, 30_000),
     logLines,
     stop,
   };

@@ -15,8 +15,7 @@ import { makeTone } from '../../support/audio.js';
 import { BaresipPhone, type AnswerMode } from '../../support/baresip.js';
 import { startGateway, testPractice, type GatewayUnderTest, type TestExtension } from '../../support/gateway.js';
 import { createTopology, type Topology } from '../../support/netns.js';
-import { forwardTcpFromNamespace, type NsForward } from '../../support/ns-forward.js';
-import http from 'node:http';
+import { forwardTcpFromNamespace, getJsonOverSocket, type NsForward } from '../../support/ns-forward.js';
 import { runSipp, sippScenario, startSipp, type SippProcess, type SippResult } from '../../support/sipp.js';
 import { writeInjectionFile } from '../../support/users.js';
 
@@ -117,22 +116,7 @@ export async function createPbxWorld(opts: { subnet: string; practice?: Record<s
     });
   const api = async <T,>(path: string): Promise<T> => {
     fwd ??= await forwardTcpFromNamespace({ netns: topo.ns('gw'), host: '127.0.0.1', port: 8080 });
-    const socketPath = fwd.socketPath;
-    return new Promise<T>((resolve, reject) => {
-      const req = http.get({ socketPath, path, timeout: 3_000 }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(body) as T);
-          } catch (e) {
-            reject(e instanceof Error ? e : new Error(String(e)));
-          }
-        });
-      });
-      req.on('error', reject);
-      req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    });
+    return getJsonOverSocket<T>(fwd.socketPath, path);
   };
   return {
     api,

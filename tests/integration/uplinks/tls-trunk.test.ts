@@ -26,7 +26,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +33,7 @@ import { analyzeWav, makeTone, withinPercent } from '../../support/audio.js';
 import { BaresipPhone } from '../../support/baresip.js';
 import { startGateway, testPractice, type GatewayUnderTest } from '../../support/gateway.js';
 import { createTopology, type Topology } from '../../support/netns.js';
-import { forwardTcpFromNamespace, type NsForward } from '../../support/ns-forward.js';
+import { forwardTcpFromNamespace, getJsonOverSocket, type NsForward } from '../../support/ns-forward.js';
 import { sleep, waitUntil, withTimeout } from '../../support/proc.js';
 import { makeCa, startTlsCarrier, type TlsCarrier } from './tls-peer.js';
 
@@ -241,22 +240,7 @@ test('TLS trunk: registration and calls both ways with the carrier\'s CA and cli
 });
 
 function statusReader(socketPath: string): () => Promise<Status> {
-  return () =>
-    new Promise((resolve, reject) => {
-      const req = http.get({ socketPath, path: '/api/v1/status', timeout: 3_000 }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(body) as Status);
-          } catch (e) {
-            reject(e instanceof Error ? e : new Error(String(e)));
-          }
-        });
-      });
-      req.on('error', reject);
-      req.on('timeout', () => req.destroy(new Error('status timed out')));
-    });
+  return () => getJsonOverSocket<Status>(socketPath, '/api/v1/status');
 }
 
 function mkdirp(path: string): string {

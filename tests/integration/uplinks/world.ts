@@ -20,7 +20,6 @@
  * auto-answering and playing its own tone; every desk phone plays its own
  * tone too, so who heard whom is checked by frequency.
  */
-import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +28,7 @@ import { BaresipPhone, type AnswerMode } from '../../support/baresip.js';
 import { startGateway, testPractice, type GatewayUnderTest, type TestExtension } from '../../support/gateway.js';
 import { startKamailio, type KamailioProcess } from '../../support/kamailio.js';
 import { createTopology, type Topology } from '../../support/netns.js';
-import { forwardTcpFromNamespace, type NsForward } from '../../support/ns-forward.js';
+import { forwardTcpFromNamespace, getJsonOverSocket, type NsForward } from '../../support/ns-forward.js';
 import { waitUntil } from '../../support/proc.js';
 
 export const EXTENSIONS: TestExtension[] = [
@@ -249,22 +248,7 @@ export async function createUplinkWorld(o: UplinkWorldOptions): Promise<UplinkWo
 
     fwd = await forwardTcpFromNamespace({ netns: topo.ns('gw'), host: '127.0.0.1', port: 8080 });
     const socketPath = fwd.socketPath;
-    const status = (): Promise<GatewayStatusView> =>
-      new Promise((resolve, reject) => {
-        const req = http.get({ socketPath, path: '/api/v1/status', timeout: 3_000 }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => {
-            try {
-              resolve(JSON.parse(body) as GatewayStatusView);
-            } catch (e) {
-              reject(e instanceof Error ? e : new Error(String(e)));
-            }
-          });
-        });
-        req.on('error', reject);
-        req.on('timeout', () => req.destroy(new Error('status timed out')));
-      });
+    const status = (): Promise<GatewayStatusView> => getJsonOverSocket<GatewayStatusView>(socketPath, '/api/v1/status');
     const g = gw;
     const waitForMode = async (mode: 'normal' | 'survivability', sinceMs: number, timeoutMs = 15_000): Promise<number> => {
       const line = await waitUntil(

@@ -14,8 +14,8 @@ import type { BundleServer } from '../support/bundle-server.js';
 import { desiredFor, makeBundle, makeKeys, tempDir } from '../support/bundles.js';
 import type { BuiltBundle } from '../support/bundles.js';
 import { driveToState, driveUntil } from '../support/agent-drive.js';
-import { FakeLink, SimBox } from '../support/sim-box.js';
-import type { SimBoxOptions } from '../support/sim-box.js';
+import { FakeLink, startSimBox } from '../support/sim-box.js';
+import type { SimBoxOptions , SimBox} from '../support/sim-box.js';
 
 const keys = makeKeys();
 const NIGHT = Date.parse('2024-01-08T22:00:00Z');
@@ -56,11 +56,8 @@ test.before.each(() => {
   for (const k of Object.keys(server.behaviour)) delete (server.behaviour as Record<string, unknown>)[k];
 });
 
-async function newBox(name: string, clock: FakeClock, link: FakeLink, extra: Partial<SimBoxOptions> = {}): Promise<SimBox> {
-  const t = await tempDir(`pgw-ota-${name}-`);
-  const box = new SimBox({ root: t.path, clock, link, trustedKeys: [keys.trusted], tuning: TUNING, siteTimezone: 'Europe/London', ...extra });
-  await box.init();
-  return box;
+function newBox(name: string, clock: FakeClock, link: FakeLink, extra: Partial<SimBoxOptions> = {}): Promise<SimBox> {
+  return startSimBox(name, { clock, link, trustedKeys: [keys.trusted], tuning: TUNING, ...extra });
 }
 
 async function toTrial(box: SimBox, clock: FakeClock, link: FakeLink, b: BuiltBundle, name: string): Promise<void> {

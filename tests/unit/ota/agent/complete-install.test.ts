@@ -15,7 +15,8 @@ import type { BundleServer } from '../support/bundle-server.js';
 import { desiredFor, makeBundle, makeKeys, tempDir } from '../support/bundles.js';
 import type { BuiltBundle } from '../support/bundles.js';
 import { driveToState, driveUntil } from '../support/agent-drive.js';
-import { FakeLink, SimBox, slotImageInfo } from '../support/sim-box.js';
+import type { SimBox} from '../support/sim-box.js';
+import { FakeLink, slotImageInfo, startSimBox } from '../support/sim-box.js';
 
 const keys = makeKeys();
 const NIGHT = Date.parse('2024-01-08T22:00:00Z');
@@ -37,11 +38,8 @@ test.after(async () => {
   await dir.remove();
 });
 
-async function newBox(name: string, clock: FakeClock, link: FakeLink): Promise<SimBox> {
-  const t = await tempDir(`pgw-ota-${name}-`);
-  const box = new SimBox({ root: t.path, clock, link, trustedKeys: [keys.trusted], tuning: TUNING, siteTimezone: 'Europe/London' });
-  await box.init();
-  return box;
+function newBox(name: string, clock: FakeClock, link: FakeLink): Promise<SimBox> {
+  return startSimBox(name, { clock, link, trustedKeys: [keys.trusted], tuning: TUNING });
 }
 
 /** Gives the box's `file` backend a completeInstall step. */

@@ -17,7 +17,7 @@ import type { OtaAgentOptions } from '../../../../ota/agent/agent.js';
 import type { CallGuard, HealthCheck, HealthReport, OtaBoardPort, OtaLink } from '../../../../ota/agent/ports.js';
 import type { TrustedKey } from '../../../../ota/bundle/keys.js';
 import type { OtaReported } from '../../../../ota/protocol/reported.js';
-import { makeImage } from './bundles.js';
+import { makeImage, tempDir } from './bundles.js';
 
 export const TEST_BOARD = 'test-board';
 
@@ -207,4 +207,12 @@ export class SimBox {
     await simulateBoot(this.slotsRoot);
     return this.start();
   }
+}
+
+/** A SimBox in a fresh temporary directory named after the test, initialised (Europe/London unless said). */
+export async function startSimBox(name: string, options: Omit<SimBoxOptions, 'root'>): Promise<SimBox> {
+  const t = await tempDir(`pgw-ota-${name}-`);
+  const box = new SimBox({ siteTimezone: 'Europe/London', ...options, root: t.path });
+  await box.init();
+  return box;
 }

@@ -19,7 +19,8 @@ import { remoteEndpoint } from '../sdp/sdp-connection.js';
 import type { RemoteEndpoint } from '../sdp/sdp-connection.js';
 import { findAudioStream } from '../sdp/sdp-negotiate.js';
 import { isNullAddress } from '../sdp/sdp-direction.js';
-import { codecId } from './codec-ids.js';
+import { codecId, codecName } from './codec-ids.js';
+import type { LegStats } from './leg-stats.js';
 
 export interface LegFlow {
   /** The gateway may send media to this leg (it receives: its SDP is sendrecv/recvonly and ours sendrecv/sendonly). */
@@ -103,5 +104,14 @@ export function legConfigFromSdp(s: LegSdp): LegConfig {
       toLeg: !rejected && localDir.send && remoteDir.recv,
       fromLeg: !rejected && remoteDir.send && localDir.recv,
     },
+  };
+}
+
+/** What a leg's stats say of its configuration: where its SDP sends, its codec, its flow. */
+export function describeLegConfig(c: LegConfig): Pick<LegStats, 'remote' | 'codec' | 'flow'> {
+  return {
+    remote: c.remote ? { address: c.remote.address, port: c.remote.port } : null,
+    codec: c.txPrimary ? codecName(c.txPrimary.id) : null,
+    flow: { ...c.flow },
   };
 }

@@ -25,7 +25,7 @@ import { createTranscoder } from '../codec/transcoder.js';
 import type { PayloadTranscoder } from '../codec/transcoder.js';
 import { Latch } from './latch.js';
 import { StreamRenumberer } from './stream-renumberer.js';
-import { emptyLegConfig, legConfigFromSdp } from './leg-config.js';
+import { describeLegConfig, emptyLegConfig, legConfigFromSdp } from './leg-config.js';
 import type { LegConfig, LegSdp } from './leg-config.js';
 import { codecName, transcodableCodec } from './codec-ids.js';
 import type { LegStats } from './leg-stats.js';
@@ -354,7 +354,6 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
   }
 
   stats(): LegStats {
-    const remote = this.config.remote;
     return {
       id: this.id,
       label: this.label,
@@ -362,11 +361,9 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
       localAddress: this.localAddress,
       rtpPort: this.rtpPort,
       rtcpPort: this.rtcpPort,
-      remote: remote ? { address: remote.address, port: remote.port } : null,
+      ...describeLegConfig(this.config),
       latched: this.rtpLatch.address !== null ? { address: this.rtpLatch.address, port: this.rtpLatch.port } : null,
       peer: this.peerLeg?.id ?? null,
-      codec: this.config.txPrimary ? codecName(this.config.txPrimary.id) : null,
-      flow: { ...this.config.flow },
       ...readLegCounters(this.counters),
       dead: this.deadReported,
     };

@@ -22,12 +22,11 @@ import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger, LogLevel } from '../../util/logger.js';
 import { PgwError } from '../../util/errors.js';
-import { legConfigFromSdp } from './leg-config.js';
+import { describeLegConfig, emptyLegConfig, legConfigFromSdp } from './leg-config.js';
 import type { LegConfig, LegFlow, LegSdp } from './leg-config.js';
 import { LEG_COUNTER_COUNT, LC, readLegCounters } from './leg-counters.js';
 import type { LegCounters } from './leg-counters.js';
 import type { LegStats } from './leg-stats.js';
-import { codecName } from './codec-ids.js';
 import type { MediaLegEvents } from './media-leg.js';
 import { DEFAULT_DEAD_AFTER_MS, DEFAULT_RELATCH_AFTER_MS } from './media-relay.js';
 import type { LegState, MediaAnchor, MediaRelayEvents, OpenLegOptions, RelayLeg } from './relay-api.js';
@@ -146,9 +145,7 @@ class RemoteLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
 
   /** @internal the stats with the counters of `row` (the live row, or its snapshot copy). */
   statsFrom(row: LegCounters): LegStats {
-    const remote = this.config?.remote ?? null;
     const counters = readLegCounters(row);
-    const primary = this.config?.txPrimary ?? null;
     return {
       id: this.id,
       label: this.label,
@@ -156,11 +153,9 @@ class RemoteLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
       localAddress: this.localAddress,
       rtpPort: this.rtpPort,
       rtcpPort: this.rtcpPort,
-      remote: remote ? { address: remote.address, port: remote.port } : null,
+      ...describeLegConfig(this.config ?? emptyLegConfig()),
       latched: this.latched ? { ...this.latched } : null,
       peer: this.peerLeg?.id ?? null,
-      codec: primary ? codecName(primary.id) : null,
-      flow: { ...this.flow },
       ...counters,
       dead: this.deadAtRx !== null && this.deadAtRx === counters.rx.packets,
     };

@@ -12,7 +12,9 @@
  * forks an INVITE to every registered contact of its members and lasts its
  * seconds; the first 2xx wins and the other forks are cancelled. A step
  * whose forks have all failed ends early, so a busy member does not hold the
- * caller for the full ring time.
+ * caller for the full ring time. Each fork is offered the gateway's address
+ * on the interface that faces it (call-media.ts: a media branch per address);
+ * the answering fork's branch is bridged and the others' legs closed.
  */
 import type { MediaAnchor } from '../media/relay/index.js';
 import { sessionBodyOf, type SessionBody } from '../sip/ua/session-body.js';
@@ -115,6 +117,8 @@ interface Fork {
   /** An 18x arrived (noProgressMs no longer applies). */
   progressed?: boolean;
   target: CallTarget;
+  /** The gateway address facing this fork's destination: its media branch. */
+  localAddress: string;
   session: InviteSession;
   done: boolean;
   status?: number;
@@ -236,10 +240,11 @@ export class B2buaCall {
     const local = this.deps.transport.localFor(target.destination);
     let body: SessionBody;
     try {
-      await this.media.openLeg('b', local.address);
+      await this.media.openBranch(local.address);
       if (this.stateValue === 'ended' || this.winner) return;
-      body = sdpBody(this.media.relayOffer('a', offerBody ? sdpOf(offerBody) : null));
+      body = sdpBody(this.media.offerToBranch(local.address, offerBody ? sdpOf(offerBody) : null));
     } catch (e) {
+      if (this.stateValue === 'ended' || this.winner) return;
       this.log.warn({ err: e, member: target.member }, 'cannot make an offer toward the callee');
       this.statuses.push(statusOf(e, 488));
       this.checkStepExhausted();
@@ -257,7 +262,7 @@ export class B2buaCall {
       ...(target.credentials ? { credentials: target.credentials } : {}),
       ...(target.tlsServerName !== undefined ? { tlsServerName: target.tlsServerName } : {}),
     });
-    const fork: Fork = { target, session, done: false };
+    const fork: Fork = { target, localAddress: local.address, session, done: false };
     this.forks.push(fork);
     if (target.noProgressMs !== undefined) {
       this.deps.clock.setTimer(target.noProgressMs, () => {
@@ -305,6 +310,7 @@ export class B2buaCall {
     winner.session.on('ended', (info) => this.onCalleeEnded(info));
     try {
       if (!body) throw new PgwError('PGW_E_SDP_NEGOTIATION', 'the callee answered without SDP');
+      this.media.chooseBranch(winner.localAddress).catch((e: unknown) => this.log.warn({ err: e }, 'could not close the other callee legs'));
       const out = this.media.relayAnswer(sdpOf(body));
       await this.a.accept({ body: sdpBody(out.sdp) });
     } catch (e) {

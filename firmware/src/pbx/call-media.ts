@@ -14,6 +14,16 @@
  * (hold, resume, codec change): the same two steps run the other way round.
  * An unchanged repeat of a side's last offer (a session refresh) is answered
  * with the last answer, without bothering the other side.
+ *
+ * Side b has a branch per gateway address while the call rings: a ring-all
+ * (or an extension with several phones) can fork to phones reached through
+ * different interfaces (the LAN, a second subnet, an uplink), and each must be
+ * offered the gateway's address on the interface that faces it (TESTING-NOTES:
+ * a wrong one gives one-way or no audio). Forks through the same address share
+ * that address's leg; the fork that answers makes its branch side b, and the
+ * other branches' legs are closed.
+ *
+ *   openBranch(addr) ─▶ offerToBranch(addr) ─▶ … ─▶ chooseBranch(addr) ─▶ relayAnswer
  */
 import type { MediaAnchor, RelayLeg } from '../media/relay/index.js';
 import {
@@ -58,6 +68,14 @@ interface Pending {
   previous: Sdp | null;
 }
 
+/** Side b's leg toward the forks that leave through one gateway address, while the call rings. */
+interface Branch {
+  leg: RelayLeg;
+  originator: SdpOriginator;
+  /** The offer every fork through this address was sent (the same bytes for each). */
+  sent: Sdp | null;
+}
+
 export interface CallMediaOptions {
   relay: MediaAnchor;
   /** Codec names in the practice's preference order (PCMA, PCMU, G722). */
@@ -76,6 +94,12 @@ export class CallMedia {
   private pending: Pending | null = null;
   /** The side a late-offer INVITE came from, while the gateway's offer to it awaits the answer in the ACK. */
   private lateOfferTo: Side | null = null;
+  /** Side b's legs by gateway address while forks ring (emptied when a branch is chosen). */
+  private readonly branches = new Map<string, Branch>();
+  private readonly branchOpening = new Map<string, Promise<Branch>>();
+  /** The caller's initial offer as the branches were sent it (null: the INVITE had none). */
+  private initialOffer: Sdp | null = null;
+  private branchChosen = false;
   private closed = false;
 
   constructor(private readonly options: CallMediaOptions) {}
@@ -85,10 +109,10 @@ export class CallMedia {
   }
 
   /**
-   * Open this side's relay leg on the gateway address facing it (idempotent for the same address).
-   * Concurrent calls for one side wait for each other: a ring-all call forks to every member at
-   * once, and without that each fork opened a leg of its own, offered its phone that leg's port,
-   * and all but the last leg leaked their RTP ports.
+   * Open this side's relay leg on the gateway address facing it (idempotent for the same address;
+   * another address replaces the leg). The call opens side a this way; side b's legs come from
+   * openBranch() while forks ring. Concurrent calls for one side wait for each other, so two
+   * never open two legs of which one leaks its RTP ports.
    */
   async openLeg(side: Side, localAddress: string): Promise<RelayLeg> {
     for (;;) {
@@ -121,19 +145,85 @@ export class CallMedia {
     return leg;
   }
 
+  /**
+   * Side b's leg for the forks that leave through `localAddress`: opened on that address the
+   * first time, shared by every later fork through it (an offer to several forks with the same
+   * address and port is fine: only the one that answers is bridged).
+   */
+  async openBranch(localAddress: string): Promise<RelayLeg> {
+    const existing = this.branches.get(localAddress);
+    if (existing) return existing.leg;
+    let opening = this.branchOpening.get(localAddress);
+    if (!opening) {
+      opening = this.openBranchNow(localAddress);
+      this.branchOpening.set(localAddress, opening);
+      const forget = (): void => {
+        if (this.branchOpening.get(localAddress) === opening) this.branchOpening.delete(localAddress);
+      };
+      opening.then(forget, forget);
+    }
+    return (await opening).leg;
+  }
+
+  private async openBranchNow(localAddress: string): Promise<Branch> {
+    if (this.closed || this.branchChosen) throw new PgwError('PGW_E_SIP_STATE', 'the callee side is no longer ringing');
+    // Same affinity as side a: a threaded relay opens them on one worker, so whichever branch answers can be bridged.
+    const leg = await this.options.relay.openLeg({ localAddress, label: `${this.options.label}/b`, affinity: this.options.label });
+    if (this.closed || this.branchChosen) {
+      await leg.close();
+      throw new PgwError('PGW_E_SIP_STATE', 'the call stopped ringing while a callee leg was opening');
+    }
+    const branch: Branch = { leg, originator: new SdpOriginator({ address: localAddress }), sent: null };
+    this.branches.set(localAddress, branch);
+    return branch;
+  }
+
+  /**
+   * The initial offer for a fork through `localAddress` (its branch open): the caller's offer
+   * relayed with that branch's address and port, or a fresh offer when the INVITE had none.
+   */
+  offerToBranch(localAddress: string, received: Sdp | null): Sdp {
+    const branch = this.branches.get(localAddress);
+    if (!branch) throw new PgwError('PGW_E_SIP_STATE', `no callee leg on ${localAddress}`);
+    this.initialOffer = received;
+    branch.sent ??= this.makeOffer(received, branch.leg, branch.originator);
+    return branch.sent;
+  }
+
+  /**
+   * A fork through `localAddress` answered: its branch becomes side b, with the offer it was
+   * sent outstanding (relayAnswer takes the answer next); every other branch's leg is closed
+   * (the promise: when they are). Throws at once when there is no such branch.
+   */
+  chooseBranch(localAddress: string): Promise<void> {
+    const branch = this.branches.get(localAddress);
+    if (!branch?.sent || this.branchChosen) throw new PgwError('PGW_E_SIP_STATE', `no callee branch on ${localAddress} to choose`);
+    this.branchChosen = true;
+    this.legs.b = branch.leg;
+    this.originators.b = branch.originator;
+    this.lastLocal.b = branch.sent;
+    this.pending = { offerer: 'a', received: this.initialOffer, sent: branch.sent, previous: null };
+    const losers = [...this.branches.values()].filter((x) => x !== branch);
+    this.branches.clear();
+    return Promise.all(losers.map((x) => x.leg.close())).then(() => undefined);
+  }
+
+  /** The legs of the branches still ringing (none once one is chosen). */
+  branchLegs(): RelayLeg[] {
+    return [...this.branches.values()].map((x) => x.leg);
+  }
+
+  private makeOffer(received: Sdp | null, leg: RelayLeg, originator: SdpOriginator): Sdp {
+    return received
+      ? relayOffer({ from: received, localAddress: leg.localAddress, localPort: leg.rtpPort, supported: this.options.codecs, originator }).offer
+      : buildOffer({ localAddress: leg.localAddress, localPort: leg.rtpPort, codecs: this.options.codecs, originator });
+  }
+
   /** The offer toward the other side for an offer received from `offerer` (or a fresh one for a late offer). */
   relayOffer(offerer: Side, received: Sdp | null): Sdp {
     const toward = other(offerer);
     const leg = this.requireLeg(toward);
-    const sent = received
-      ? relayOffer({
-          from: received,
-          localAddress: leg.localAddress,
-          localPort: leg.rtpPort,
-          supported: this.options.codecs,
-          originator: this.originators[toward]!,
-        }).offer
-      : buildOffer({ localAddress: leg.localAddress, localPort: leg.rtpPort, codecs: this.options.codecs, originator: this.originators[toward]! });
+    const sent = this.makeOffer(received, leg, this.originators[toward]!);
     this.pending = { offerer, received, sent, previous: this.lastLocal[toward] };
     this.lastLocal[toward] = sent;
     return sent;
@@ -226,7 +316,9 @@ export class CallMedia {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([this.legs.a?.close(), this.legs.b?.close()]);
+    const branches = [...this.branches.values()].map((x) => x.leg);
+    this.branches.clear();
+    await Promise.all([this.legs.a?.close(), this.legs.b?.close(), ...branches.map((leg) => leg.close())]);
   }
 
   private bridge(): void {

@@ -5,15 +5,16 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { B2buaCall, type CallEnd } from '../../../firmware/src/pbx/b2bua-call.js';
+import { B2buaCall, type CallEnd, type CallTarget } from '../../../firmware/src/pbx/b2bua-call.js';
 import type { RingStep } from '../../../firmware/src/pbx/hunt-plan.js';
+import { serializeSdp } from '../../../firmware/src/media/sdp/index.js';
 import type { InviteSession } from '../../../firmware/src/sip/ua/invite-session.js';
 import type { SessionBody } from '../../../firmware/src/sip/ua/session-body.js';
 import type { UserAgentCore } from '../../../firmware/src/sip/ua/user-agent-core.js';
 import { isPgwError } from '../../../firmware/src/util/errors.js';
 import { FakeClock } from '../../../firmware/src/util/clock.js';
 import { silentLogger } from '../../../firmware/src/util/logger.js';
-import { fakeRelay, FakeSession, phoneSdpText, response, sdpSessionBody, type FakeRelayStats } from './fakes.js';
+import { fakeRelay, FakeSession, phoneSdpText, response, sdpSessionBody, type FakeLeg, type FakeRelayStats } from './fakes.js';
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 const dirOf = (b: SessionBody | undefined): string => /a=(sendrecv|sendonly|recvonly|inactive)/.exec(b?.body.toString() ?? '')?.[1] ?? 'sendrecv';
@@ -22,22 +23,32 @@ interface World {
   call: B2buaCall;
   a: FakeSession;
   forks: FakeSession[];
-  /** The SDP each fork's INVITE offered. */
+  /** The SDP each fork's INVITE offered, and its Request-URI. */
   offers: string[];
+  uris: string[];
   clock: FakeClock;
   ends: CallEnd[];
   stats: FakeRelayStats;
 }
 
-async function startCall(plan: RingStep[]): Promise<World> {
+interface Network {
+  /** The targets a member's INVITEs go to (default: one, at 10.0.1.2). */
+  targetsOf?: (member: string) => CallTarget[];
+  /** The gateway address facing a destination (default 10.0.1.1 for all). */
+  localFor?: (address: string) => string;
+}
+
+async function startCall(plan: RingStep[], net: Network = {}): Promise<World> {
   const clock = new FakeClock();
   const forks: FakeSession[] = [];
   const offers: string[] = [];
+  const uris: string[] = [];
   const ends: CallEnd[] = [];
-  const stats = { opened: 0, closed: 0 };
+  const stats: FakeRelayStats = { opened: 0, closed: 0, legs: [] };
   const ua = {
-    invite: (opts: { mediaHandler?: FakeSession['mediaHandler']; body?: SessionBody }) => {
+    invite: (opts: { mediaHandler?: FakeSession['mediaHandler']; body?: SessionBody; target: string }) => {
       offers.push(opts.body?.body.toString() ?? '');
+      uris.push(opts.target);
       const s = new FakeSession({ state: 'calling', ...(opts.mediaHandler ? { mediaHandler: opts.mediaHandler } : {}) });
       forks.push(s);
       return s;
@@ -47,7 +58,7 @@ async function startCall(plan: RingStep[]): Promise<World> {
   const call = new B2buaCall(
     {
       ua: ua as unknown as UserAgentCore,
-      transport: { localFor: () => ({ protocol: 'udp', address: '10.0.1.1', port: 5060 }) },
+      transport: { localFor: (d) => ({ protocol: 'udp', address: net.localFor?.(d.address) ?? '10.0.1.1', port: 5060 }) },
       relay: fakeRelay(stats),
       clock,
       logger: silentLogger(),
@@ -60,13 +71,17 @@ async function startCall(plan: RingStep[]): Promise<World> {
       caller: { number: '201', name: 'Reception 1' },
       callee: { number: '600', name: 'Reception' },
       plan,
-      targetsOf: (m) => [{ member: m, uri: `sip:${m}@10.0.1.2`, destination: { protocol: 'udp', address: '10.0.1.2', port: 5060 }, from: '<sip:201@x>', to: `<sip:${m}@x>` }],
+      targetsOf: net.targetsOf ?? ((m) => [contact(m, '10.0.1.2')]),
       onEnd: (_c, e) => ends.push(e),
     },
   );
   await call.start();
   await settle();
-  return { call, a, forks, offers, clock, ends, stats };
+  return { call, a, forks, offers, uris, clock, ends, stats };
+}
+
+function contact(member: string, address: string): CallTarget {
+  return { member, uri: `sip:${member}@${address}`, destination: { protocol: 'udp', address, port: 5060 }, from: '<sip:201@x>', to: `<sip:${member}@x>` };
 }
 
 const calleeAnswer = (dir = 'sendrecv', version = 1): string => phoneSdpText({ addr: '10.0.1.2', port: 5000, version, pts: '8', dir });
@@ -162,6 +177,79 @@ test('a caller that CANCELs while forks ring: every fork is ended, the call is a
   assert.is(wd.ends[0]?.disposition, 'abandoned');
   wd.clock.advance(60_000);
   assert.is(wd.ends.length, 1, 'ended once; the ring timer is gone');
+});
+
+test('an extension with phones on two interfaces: each fork is offered the gateway address facing it, the losing interface’s leg is closed', async () => {
+  // 202 has two phones on the LAN (10.0.1.x) and one on a second subnet (10.0.2.x).
+  const facing = (address: string): string => (address.startsWith('10.0.2.') ? '10.0.2.1' : '10.0.1.1');
+  const wd = await startCall([{ members: ['202'], seconds: 30 }], {
+    targetsOf: (m) => [contact(m, '10.0.1.2'), contact(m, '10.0.2.2'), contact(m, '10.0.1.3')],
+    localFor: facing,
+  });
+  assert.is(wd.forks.length, 3);
+  const c = (o: string): string | undefined => /^c=IN IP4 (\S+)/m.exec(o)?.[1];
+  const port = (o: string): string | undefined => /^m=audio (\d+)/m.exec(o)?.[1];
+  const to = (address: string): number => wd.uris.indexOf(`sip:202@${address}`);
+  const offerTo = (address: string): string => wd.offers[to(address)]!;
+  for (const [phone, gw] of [['10.0.1.2', '10.0.1.1'], ['10.0.2.2', '10.0.2.1'], ['10.0.1.3', '10.0.1.1']] as const) {
+    assert.is(c(offerTo(phone)), gw, `the INVITE to ${phone} offers the gateway address facing it`);
+    assert.match(offerTo(phone), new RegExp(`^o=\\S+ \\d+ \\d+ IN IP4 ${gw.replace(/\./g, '\\.')}`, 'm'), 'o= too');
+  }
+  assert.is(port(offerTo('10.0.1.2')), port(offerTo('10.0.1.3')), 'the two LAN phones share one leg');
+  assert.is.not(port(offerTo('10.0.1.2')), port(offerTo('10.0.2.2')), 'the other interface has its own');
+  assert.is(wd.stats.opened, 3, 'a leg for the caller and one per interface');
+  const legOn = (address: string): FakeLeg => wd.stats.legs!.find((l) => l.localAddress === address)!;
+  const lan = legOn('10.0.1.1');
+  const other = legOn('10.0.2.1');
+  assert.is(String(other.rtpPort), port(offerTo('10.0.2.2')), 'the leg on that address is the one offered');
+  assert.is(String(lan.rtpPort), port(offerTo('10.0.1.2')));
+
+  // The phone on the second subnet answers.
+  await answer(wd, wd.forks[to('10.0.2.2')]!);
+  assert.is(wd.call.state, 'answered');
+  assert.is(wd.call.mediaLeg('b'), other as unknown, 'its leg is the callee side');
+  assert.is(other.peer, legOn('10.0.0.1'), 'bridged to the caller’s leg');
+  assert.ok(lan.closed, 'the LAN leg, rung but not answered, is closed');
+  assert.not.ok(other.closed);
+  assert.is(other.sdp && /^c=IN IP4 (\S+)/m.exec(serializeSdp(other.sdp.local))?.[1], '10.0.2.1', 'its relay config pairs its own offer with its answer');
+  assert.equal(wd.forks[to('10.0.1.2')]!.calls, ['terminate']);
+  assert.equal(wd.forks[to('10.0.1.3')]!.calls, ['terminate']);
+  assert.match(wd.a.accepted!.body.toString(), /^c=IN IP4 10\.0\.0\.1/m, 'the caller is answered with the address facing it');
+
+  wd.a.end({ cause: 'bye-remote' });
+  await settle();
+  assert.is(wd.stats.closed, wd.stats.opened, 'every media leg closed');
+});
+
+test('phones on two interfaces, the call abandoned while they ring: every leg is closed', async () => {
+  const wd = await startCall([{ members: ['202'], seconds: 30 }], {
+    targetsOf: (m) => [contact(m, '10.0.1.2'), contact(m, '10.0.2.2')],
+    localFor: (address) => (address.startsWith('10.0.2.') ? '10.0.2.1' : '10.0.1.1'),
+  });
+  assert.is(wd.stats.opened, 3);
+  wd.a.end({ cause: 'cancelled' });
+  await settle();
+  assert.is(wd.stats.closed, 3);
+});
+
+test('sequential members behind different interfaces: each step is offered its own interface’s address', async () => {
+  const wd = await startCall(
+    [
+      { members: ['202'], seconds: 3 },
+      { members: ['203'], seconds: 3 },
+    ],
+    {
+      targetsOf: (m) => [contact(m, m === '202' ? '10.0.1.2' : '10.0.2.2')],
+      localFor: (address) => (address.startsWith('10.0.2.') ? '10.0.2.1' : '10.0.1.1'),
+    },
+  );
+  wd.clock.advance(3_000);
+  await settle();
+  assert.is(wd.forks.length, 2);
+  assert.match(wd.offers[1]!, /^c=IN IP4 10\.0\.2\.1/m);
+  await answer(wd, wd.forks[1]!);
+  assert.is(wd.call.mediaLeg('b')?.localAddress, '10.0.2.1');
+  assert.ok(wd.stats.legs!.find((l) => l.localAddress === '10.0.1.1')!.closed, 'the first step’s leg is closed');
 });
 
 test.run();

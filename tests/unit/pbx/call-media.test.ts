@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { serializeSdp, type Sdp } from '../../../firmware/src/media/sdp/index.js';
 import { CallMedia } from '../../../firmware/src/pbx/call-media.js';
-import { fakeRelay, phoneSdp } from './fakes.js';
+import { fakeRelay, phoneSdp, type FakeLeg, type FakeRelayStats } from './fakes.js';
 
 const dir = (s: Sdp | null): string => /a=(sendrecv|sendonly|recvonly|inactive)/.exec(s ? serializeSdp(s) : '')?.[1] ?? 'sendrecv';
 
@@ -52,16 +52,51 @@ test('a relayed offer the other side refuses leaves what that side was last sent
   assert.is(dir(m.lastSentTo('b')), 'sendonly');
 });
 
-test('forks that open the callee side at the same moment share one leg (ring-all), and nothing leaks', async () => {
-  const stats = { opened: 0, closed: 0 };
+test('forks that open the callee side at the same moment share one leg per gateway address, and nothing leaks', async () => {
+  const stats: FakeRelayStats = { opened: 0, closed: 0, legs: [] };
   const m = new CallMedia({ relay: fakeRelay(stats), codecs: ['PCMA', 'PCMU'], label: 't' });
   await m.openLeg('a', '10.0.0.1');
-  const legs = await Promise.all([m.openLeg('b', '10.0.1.1'), m.openLeg('b', '10.0.1.1'), m.openLeg('b', '10.0.1.1')]);
-  assert.is(new Set(legs).size, 1, 'one leg for every fork');
-  assert.is(stats.opened, 2, 'a and b, once each');
-  assert.is(m.leg('b'), legs[0]);
+  const legs = await Promise.all([m.openBranch('10.0.1.1'), m.openBranch('10.0.2.1'), m.openBranch('10.0.1.1'), m.openBranch('10.0.1.1')]);
+  assert.is(legs[0], legs[2], 'one leg for every fork through one address');
+  assert.is(legs[0], legs[3]);
+  assert.is.not(legs[0], legs[1], 'another address has its own');
+  assert.equal(
+    legs.map((l) => l.localAddress),
+    ['10.0.1.1', '10.0.2.1', '10.0.1.1', '10.0.1.1'],
+  );
+  assert.is(stats.opened, 3, 'a, and one per address');
+  assert.is(m.leg('b'), null, 'no callee side until a fork answers');
   await m.close();
-  assert.is(stats.closed, stats.opened, 'every leg opened is closed');
+  assert.is(stats.closed, stats.opened, 'every leg opened is closed, chosen or not');
+});
+
+test('each branch is offered its own address and port; the chosen one is bridged with its own offer, the others closed', async () => {
+  const stats: FakeRelayStats = { opened: 0, closed: 0, legs: [] };
+  const m = new CallMedia({ relay: fakeRelay(stats), codecs: ['PCMA', 'PCMU'], label: 't' });
+  const a = await m.openLeg('a', '10.0.0.1');
+  const lan = await m.openBranch('10.0.1.1');
+  const other = await m.openBranch('10.0.2.1');
+  const callerOffer = phoneSdp({ addr: '10.0.0.2', port: 4000, version: 1 });
+  const toLan = serializeSdp(m.offerToBranch('10.0.1.1', callerOffer));
+  const toOther = serializeSdp(m.offerToBranch('10.0.2.1', callerOffer));
+  assert.match(toLan, new RegExp(`c=IN IP4 10\\.0\\.1\\.1[\\s\\S]*m=audio ${lan.rtpPort} `));
+  assert.match(toOther, new RegExp(`c=IN IP4 10\\.0\\.2\\.1[\\s\\S]*m=audio ${other.rtpPort} `));
+  assert.is(serializeSdp(m.offerToBranch('10.0.1.1', callerOffer)), toLan, 'a second fork through one address gets the same offer, o= version and all');
+
+  await m.chooseBranch('10.0.2.1');
+  assert.is(m.leg('b'), other);
+  assert.ok((lan as unknown as FakeLeg).closed, 'the branch not chosen is closed');
+  const answer = m.relayAnswer(phoneSdp({ addr: '10.0.2.2', port: 5000, version: 1, pts: '8' }));
+  assert.is(answer.kind, 'answer');
+  assert.match(serializeSdp(answer.sdp), /c=IN IP4 10\.0\.0\.1/);
+  const b = other as unknown as FakeLeg;
+  assert.is(serializeSdp(b.sdp!.local), toOther, 'the chosen leg pairs the offer its phone was sent with its answer');
+  assert.is(b.peer, a as unknown as FakeLeg);
+  assert.throws(() => m.chooseBranch('10.0.1.1'), /no callee branch/, 'one choice per call');
+  await m.openBranch('10.0.3.1').then(
+    () => assert.unreachable('no new branch once one is chosen'),
+    (e: unknown) => assert.match(String(e), /no longer ringing/),
+  );
 });
 
 test.run();

@@ -23,6 +23,8 @@ export interface FakeLeg {
 export interface FakeRelayStats {
   opened: number;
   closed: number;
+  /** Every leg opened, in order (when given). */
+  legs?: FakeLeg[];
 }
 
 export function fakeRelay(stats: FakeRelayStats = { opened: 0, closed: 0 }): MediaAnchor {
@@ -46,6 +48,7 @@ export function fakeRelay(stats: FakeRelayStats = { opened: 0, closed: 0 }): Med
           this.closed = true;
         },
       };
+      stats.legs?.push(leg);
       return leg;
     },
     bridge: (a: FakeLeg, b: FakeLeg) => {

@@ -15,6 +15,19 @@
  * caller for the full ring time. Each fork is offered the gateway's address
  * on the interface that faces it (call-media.ts: a media branch per address);
  * the answering fork's branch is bridged and the others' legs closed.
+ *
+ * Offers in the call are relayed from one leg to the other (relayMidCallOffer).
+ * A re-INVITE without an offer (RFC 3261 §14.1, RFC 6337 §5) is relayed as one:
+ *
+ *   leg X (asks)              gateway                          leg Y
+ *   INVITE (no SDP) ──────▶  INVITE (no SDP) ───────────────────▶
+ *                            ◀─────────────────────── 200 offer(Y)
+ *   ◀────── 200 offer(Y) with the gateway's address toward X
+ *   ACK answer(X) ────────▶  ACK answer(X) with the gateway's address toward Y ─▶
+ *
+ * so X is offered what Y can do now (a phone resuming its own hold must be
+ * offered sendrecv, not the recvonly the gateway answered its hold with), and
+ * Y learns X's answer (hold, direction, address). Y's ACK waits for X's.
  */
 import type { MediaAnchor } from '../media/relay/index.js';
 import { sessionBodyOf, type SessionBody } from '../sip/ua/session-body.js';
@@ -27,6 +40,13 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { PgwError, isPgwError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { CallMedia, sdpBody, sdpOf, type Side } from './call-media.js';
+
+/**
+ * How long the other leg's ACK waits for the asking leg's answer in an offerless re-INVITE
+ * before the gateway answers it from the session as it was. Under 64*T1 (32 s), after which
+ * that leg stops retransmitting its 2xx and ends the call for want of an ACK (RFC 3261 §13.3.1.4).
+ */
+export const OFFERLESS_ANSWER_WAIT_MS = 16_000;
 import type { RingStep } from './hunt-plan.js';
 import type { CredentialProvider } from '../sip/ua/credentials.js';
 
@@ -142,6 +162,8 @@ export class B2buaCall {
   private readonly statuses: number[] = [];
   private ringingSent = false;
   private end: CallEnd | null = null;
+  /** A re-INVITE without offer being relayed (see the diagram above). */
+  private offerless: OfferlessExchange | null = null;
 
   constructor(
     private readonly deps: CallDeps,
@@ -400,6 +422,8 @@ export class B2buaCall {
     if (this.end) return;
     this.end = end;
     this.clearStepTimer();
+    // The other leg's 2xx still gets its ACK (without an answer, then BYE, from its session).
+    this.settleOfferless(null, null, 'the call ended');
     this.endedAt = this.deps.clock.now();
     this.transition('ended');
     void this.media.close();
@@ -428,23 +452,154 @@ export class B2buaCall {
   /** What each SIP leg asks the media side for: offers from one side are relayed to the other. */
   private handlerFor(side: Side): SessionMediaHandler {
     return {
-      createOffer: async () => {
+      createOffer: async (ctx) => {
+        // The leg's re-INVITE came without an offer: ours goes in the 2xx, made from the other leg's.
+        if (ctx.reason === 'reinvite' && ctx.carrier === '2xx') return this.relayOfferlessReinvite(side);
         // A refresh or a re-INVITE we must send without news: repeat the last SDP (same o= version).
         const last = this.media.lastSentTo(side);
         if (!last) throw new PgwError('PGW_E_SDP_NEGOTIATION', 'no session description to repeat');
         return sdpBody(last);
       },
       answerOffer: async (body, ctx) => {
-        if (ctx.reason === 'initial') throw new PgwError('PGW_E_SDP_NEGOTIATION', 'initial offers are answered by the call');
+        if (ctx.reason === 'initial' || ctx.reason === 'late') throw new PgwError('PGW_E_SDP_NEGOTIATION', 'initial offers are answered by the call');
+        // The offer in the 2xx to the offerless re-INVITE the call relayed to this leg.
+        if (ctx.carrier === '2xx') return this.relayOfferFrom2xx(side, body);
         return this.relayMidCallOffer(side, body);
       },
       applyAnswer: (body, ctx) => {
-        // Answers to offers the call relayed come back through fork/relayMidCallOffer. The one
-        // answer applied here is the caller's ACK to our offer in the 2xx of a late-offer INVITE:
-        // only side a (the caller's UAS session) can have made one.
-        if (side === 'a' && ctx.reason === 'initial' && ctx.carrier === '2xx') this.media.applyLateAnswer(side, sdpOf(body));
+        // Answers to offers the call relayed in requests come back through fork/relayMidCallOffer.
+        // The answers applied here are in ACKs, to the gateway's offer in a 2xx: to an offerless
+        // re-INVITE from this leg (relayed on to the other leg), or, on the caller's leg, to a
+        // late-offer INVITE. The session reports both as ('initial', '2xx').
+        if (ctx.carrier !== '2xx') return;
+        if (this.offerless?.from === side) {
+          this.completeOfferless(side, body);
+          return;
+        }
+        if (side === 'a' && this.media.awaitingLateAnswer('a')) {
+          this.media.applyLateAnswer('a', sdpOf(body));
+          return;
+        }
+        if (ctx.reason === 'initial' && side === 'b') return; // the callee's answer in its 2xx: answerCaller
+        this.log.warn({ side }, 'an answer in an ACK that no offer of the call is waiting for: ignored');
       },
     };
+  }
+
+  private sessionOf(side: Side): InviteSession | null {
+    return side === 'a' ? this.a : (this.winner?.session ?? null);
+  }
+
+  /**
+   * Leg `from` sent a re-INVITE without an offer: send one without an offer to the other leg, and
+   * resolve with that leg's offer (in its 2xx) made for `from`. The other leg's ACK then waits for
+   * `from`'s answer (completeOfferless). A refusal goes back as the other leg gave it (491: the
+   * asker retries after its own §14.1 wait); the session stays as it was (RFC 3261 §14.1).
+   */
+  private async relayOfferlessReinvite(from: Side): Promise<SessionBody> {
+    const target = this.sessionOf(other(from));
+    if (!target || this.stateValue !== 'answered' || this.offerless) {
+      throw new PgwError('PGW_E_SDP_NEGOTIATION', 'the other side cannot take a re-INVITE now', { context: { status: 491 } });
+    }
+    const exchange: OfferlessExchange = { from, offerTo: null, unusable: false, answerFor: null, guard: null };
+    this.offerless = exchange;
+    let response: SipResponse;
+    try {
+      response = await reinviteWithoutOffer(target);
+    } catch (e) {
+      // That leg has an exchange of its own in flight: glare, seen from here (RFC 3261 §14.1).
+      this.dropOfferless(exchange);
+      throw new PgwError('PGW_E_SDP_NEGOTIATION', 'the other side is busy with an offer', { cause: e, context: { status: 491 } });
+    }
+    if (this.offerless !== exchange) {
+      throw new PgwError('PGW_E_SDP_NEGOTIATION', 'the call ended while the other side was asked for an offer', { context: { status: 481 } });
+    }
+    if (response.status >= 300 || !exchange.offerTo) {
+      this.dropOfferless(exchange);
+      if (response.status < 300) {
+        // No offer in its 2xx (which it owed, RFC 3264 §4): its session ACKed it and nothing changed.
+        // An offer the gateway cannot use: its session ACKs it and ends that leg.
+        const what = exchange.unusable ? 'an offer the gateway cannot use' : 'no offer';
+        throw new PgwError('PGW_E_SDP_NEGOTIATION', `the other side sent ${what} in its 2xx`, { context: { status: 488 } });
+      }
+      const status = response.status === 491 ? 491 : 488;
+      throw new PgwError('PGW_E_SDP_NEGOTIATION', `the other side refused the re-INVITE (${response.status})`, { context: { status } });
+    }
+    this.log.debug({ from }, 'offerless re-INVITE: the other side offered; waiting for the answer in the ACK');
+    exchange.guard = this.deps.clock.setTimer(OFFERLESS_ANSWER_WAIT_MS, () => {
+      this.log.warn({ side: from, ms: OFFERLESS_ANSWER_WAIT_MS }, 'offerless re-INVITE: no answer in the ACK in time; the other side keeps the session it had');
+      this.settleOfferless(exchange, 'keep');
+    });
+    return exchange.offerTo;
+  }
+
+  /** The other leg's offer in its 2xx to our offerless re-INVITE: relay it to the asker; the answer for the ACK comes later. */
+  private relayOfferFrom2xx(side: Side, body: SessionBody): Promise<SessionBody> {
+    const exchange = this.offerless;
+    if (!exchange || other(exchange.from) !== side || exchange.answerFor) {
+      return Promise.reject(new PgwError('PGW_E_SDP_NEGOTIATION', 'an offer in a 2xx the call did not ask for'));
+    }
+    try {
+      exchange.offerTo = sdpBody(this.media.relayOffer(side, sdpOf(body)));
+    } catch (e) {
+      // Nothing in it the gateway can use: its session ACKs and ends that leg (no answer can be made).
+      exchange.unusable = true;
+      throw e;
+    }
+    return new Promise<SessionBody>((resolve, reject) => {
+      exchange.answerFor = { resolve, reject };
+    });
+  }
+
+  /** The asker's answer in its ACK: it goes on, translated, in the other leg's ACK. */
+  private completeOfferless(from: Side, body: SessionBody): void {
+    const exchange = this.offerless!;
+    let answer: SessionBody;
+    try {
+      answer = sdpBody(this.media.relayAnswer(sdpOf(body)).sdp);
+    } catch (e) {
+      // An answer the gateway cannot use: the other leg keeps its session, and so does this one's media.
+      this.log.warn({ err: e, side: from }, 'offerless re-INVITE: unusable answer in the ACK; the other side keeps the session it had');
+      this.settleOfferless(exchange, 'keep');
+      return;
+    }
+    this.log.debug({ from }, 'offerless re-INVITE: answer relayed');
+    this.settleOfferless(exchange, answer);
+  }
+
+  /**
+   * End the offerless exchange: the other leg's ACK carries `answer`, or the answer that keeps its
+   * session as it was ('keep'), or (null: the call ended) nothing, and its session ends the leg.
+   */
+  private settleOfferless(exchange: OfferlessExchange | null, answer: SessionBody | 'keep' | null, why = 'the call ended'): void {
+    const ex = exchange ?? this.offerless;
+    if (!ex || this.offerless !== ex) return;
+    this.dropOfferless(ex);
+    const waiting = ex.answerFor;
+    if (!waiting) return; // the other leg has not offered yet: nothing was relayed
+    if (answer === null) {
+      // E.g. the asker's ACK came without the answer it owed: its session ended that leg (RFC 3261 §13.2.2.4).
+      this.log.warn({ side: ex.from, why }, 'offerless re-INVITE: no answer to relay; the other leg gets an ACK without one');
+      this.media.abandonOffer();
+      waiting.reject(new PgwError('PGW_E_SDP_NEGOTIATION', why));
+      return;
+    }
+    if (answer !== 'keep') {
+      waiting.resolve(answer);
+      return;
+    }
+    try {
+      waiting.resolve(sdpBody(this.media.answerKeepingPrevious()));
+    } catch (e) {
+      this.media.abandonOffer();
+      waiting.reject(e);
+    }
+  }
+
+  private dropOfferless(exchange: OfferlessExchange): void {
+    exchange.guard?.cancel();
+    exchange.guard = null;
+    if (this.offerless === exchange) this.offerless = null;
   }
 
   private async relayMidCallOffer(from: Side, body: SessionBody): Promise<SessionBody> {
@@ -452,7 +607,9 @@ export class B2buaCall {
     const same = this.media.unchangedAnswer(from, offer);
     if (same) return sdpBody(same);
     const target = from === 'a' ? this.winner?.session : this.a;
-    if (!target || this.stateValue !== 'answered') {
+    // While an offerless re-INVITE is relayed, the legs' sessions refuse most offers themselves;
+    // one that slips through (an UPDATE from the leg asked for an offer) would take the relay's turn.
+    if (!target || this.stateValue !== 'answered' || this.offerless) {
       throw new PgwError('PGW_E_SDP_NEGOTIATION', 'the other side cannot take an offer now', { context: { status: 491 } });
     }
     const relayed = this.media.relayOffer(from, offer);
@@ -473,6 +630,36 @@ export class B2buaCall {
     const answer = sessionBodyOf(response);
     if (!answer) throw new PgwError('PGW_E_SDP_NEGOTIATION', 'the other side answered without SDP', { context: { status: 488 } });
     return sdpBody(this.media.relayAnswer(sdpOf(answer)).sdp);
+  }
+}
+
+interface OfferlessExchange {
+  /** The leg whose re-INVITE came without an offer. */
+  from: Side;
+  /** The other leg's offer (from its 2xx), made for `from`. */
+  offerTo: SessionBody | null;
+  /** The other leg's 2xx carried an offer the gateway could not relay. */
+  unusable: boolean;
+  /** Settles the answer the other leg's session waits for to put in its ACK. */
+  answerFor: { resolve: (answer: SessionBody) => void; reject: (e: unknown) => void } | null;
+  guard: TimerHandle | null;
+}
+
+const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+
+/**
+ * A re-INVITE without a body. InviteSession.reinvite() asks the media handler for an offer when
+ * given no body, and sends none when the session has no handler; it reads the handler again only
+ * for the offer in the 2xx, after this returns, so the handler is set aside for the one call.
+ * (A `reinvite({ offer: false })` in sip/ua would say this plainly.)
+ */
+function reinviteWithoutOffer(session: InviteSession): Promise<SipResponse> {
+  const handler = session.mediaHandler;
+  session.mediaHandler = undefined;
+  try {
+    return session.reinvite({ retryGlare: false });
+  } finally {
+    session.mediaHandler = handler;
   }
 }
 

@@ -28,6 +28,7 @@
 import type { MediaAnchor, RelayLeg } from '../media/relay/index.js';
 import {
   b2buaAnswerDirection,
+  getAudioCodecs,
   buildOffer,
   cloneSdp,
   findAudioStream,
@@ -273,6 +274,41 @@ export class CallMedia {
     this.pending = null;
     this.bridge();
     return { kind: 'answer', sdp: negotiated.answer };
+  }
+
+  /**
+   * The side that received our offer in a 2xx for the offer relayed from the other side never
+   * gave a usable answer (no answer in its ACK in time, its re-INVITE cancelled, an answer that
+   * does not fit): answer the relayed offer so that side keeps the session it had (its
+   * direction, its codec first), and forget the offer it was sent (abandonOffer). The offerer's
+   * leg takes its new offer (it may have moved its address or port); the other leg is untouched.
+   */
+  answerKeepingPrevious(): Sdp {
+    const p = this.pending;
+    if (!p?.received) throw new PgwError('PGW_E_SDP_NEGOTIATION', 'no relayed offer outstanding');
+    const keeper = other(p.offerer);
+    const kept = this.lastRemote[keeper];
+    const keptIndex = kept ? findAudioStream(kept) : -1;
+    const keptCodecs = kept && keptIndex >= 0 ? getAudioCodecs(kept.media[keptIndex]!).map((c) => `${c.name}/${c.clockRate}`) : [];
+    const offererLeg = this.requireLeg(p.offerer);
+    const negotiated = negotiateAnswer({
+      offer: p.received,
+      supported: [...keptCodecs.slice(0, 1), ...this.options.codecs],
+      localAddress: offererLeg.localAddress,
+      localPort: offererLeg.rtpPort,
+      ...(kept && keptIndex >= 0 ? { direction: b2buaAnswerDirection(p.received, Math.max(0, findAudioStream(p.received)), kept, keptIndex) } : {}),
+      originator: this.originators[p.offerer]!,
+    });
+    offererLeg.setSdp({ local: negotiated.answer, remote: p.received });
+    this.lastRemote[p.offerer] = p.received;
+    this.lastLocal[p.offerer] = negotiated.answer;
+    this.abandonOffer();
+    return negotiated.answer;
+  }
+
+  /** True while the gateway's offer to `side` in the 2xx to its late-offer INVITE awaits the answer in the ACK. */
+  awaitingLateAnswer(side: Side): boolean {
+    return this.pending !== null && this.lateOfferTo === side;
   }
 
   /** The answer (in the ACK) to the offer made for a late-offer INVITE. */

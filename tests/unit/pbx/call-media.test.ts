@@ -99,4 +99,22 @@ test('each branch is offered its own address and port; the chosen one is bridged
   );
 });
 
+test('an offer relayed in a 2xx whose answer never comes: the offerer is answered from the session the other side had', async () => {
+  const m = await answeredCall();
+  // The caller held earlier (sendonly, the callee answered recvonly).
+  m.relayOffer('a', phoneSdp({ addr: '10.0.0.2', port: 4000, version: 2, dir: 'sendonly' }));
+  m.relayAnswer(phoneSdp({ addr: '10.0.1.2', port: 5000, version: 2, pts: '8', dir: 'recvonly' }));
+  const toA = serializeSdp(m.lastSentTo('a')!);
+  // The callee's 2xx to an offerless re-INVITE offers; the caller never answers.
+  m.relayOffer('b', phoneSdp({ addr: '10.0.1.2', port: 5008, version: 3 }));
+  const kept = m.answerKeepingPrevious();
+  assert.is(dir(kept), 'sendonly', 'the caller still holds: the gateway only sends to the callee');
+  assert.match(serializeSdp(kept), /c=IN IP4 10\.0\.1\.1/);
+  assert.match(serializeSdp(kept), /m=audio \d+ RTP\/AVP 8\b/, 'the codec in use first');
+  const legB = m.leg('b') as unknown as FakeLeg;
+  assert.match(serializeSdp(legB.sdp!.remote), /m=audio 5008 /, 'the callee leg takes the callee’s new offer');
+  assert.is(serializeSdp(m.lastSentTo('a')!).replace(/^o=.*$/m, ''), toA.replace(/^o=.*$/m, ''), 'the caller is sent what it had, for a refresh');
+  assert.throws(() => m.answerKeepingPrevious(), /no relayed offer/, 'nothing outstanding any more');
+});
+
 test.run();

@@ -3,6 +3,10 @@
  * desk phones (baresip) in namespace `lan`, linked by one veth pair. Each
  * phone plays its own tone and records what it hears.
  *
+ * With `secondLan`, a namespace `lan2` is linked to the gateway too, on its
+ * own subnet: a phone there is reached through another of the gateway's
+ * addresses (`gwAddr2`), as a multi-homed box sees it.
+ *
  * SIPp peers live in `lan` too. A SIPp UAS stands in for an extension: it
  * first REGISTERs (register-auth.xml) from the very port it will then listen
  * on, because the gateway sends calls where a REGISTER came from (contact
@@ -49,8 +53,21 @@ export interface PbxWorld {
   /** The gateway's address on the LAN. */
   gwAddr: string;
   lanAddr: string;
+  /** With `secondLan`: the gateway's address facing `lan2`, and `lan2`'s own. */
+  gwAddr2: string | null;
+  lan2Addr: string | null;
   phones: BaresipPhone[];
-  phone(opts: { name: string; ext: string; freqHz: number; answerMode?: AnswerMode; password?: string; sipPort: number; transport?: 'udp' | 'tcp' }): Promise<BaresipPhone>;
+  /** A baresip desk phone in `lan` (or, `on: 'lan2'`, in the second LAN, registered to the gateway's address there). */
+  phone(opts: {
+    name: string;
+    ext: string;
+    freqHz: number;
+    answerMode?: AnswerMode;
+    password?: string;
+    sipPort: number;
+    transport?: 'udp' | 'tcp';
+    on?: 'lan' | 'lan2';
+  }): Promise<BaresipPhone>;
   /** A SIPp injection file for `ext` (credentials from EXTENSIONS) calling `target`. */
   injection(ext: string, target?: string, password?: string): string;
   /** Registers `ext` from SIPp at lan:`port` (register-auth.xml); resolves with the run's result. */
@@ -66,9 +83,18 @@ export interface PbxWorld {
   close(): Promise<void>;
 }
 
-export async function createPbxWorld(opts: { subnet: string; practice?: Record<string, unknown>; logLevel?: 'debug' | 'info' } ): Promise<PbxWorld> {
+export async function createPbxWorld(opts: {
+  subnet: string;
+  /** A second LAN (namespace `lan2`) on this subnet, linked to the gateway. */
+  secondLan?: string;
+  practice?: Record<string, unknown>;
+  logLevel?: 'debug' | 'info';
+}): Promise<PbxWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'pgwt-pbx-'));
-  const topo = await createTopology({ nodes: ['gw', 'lan'], links: [{ a: 'gw', b: 'lan', subnet: opts.subnet }] });
+  const topo = await createTopology({
+    nodes: ['gw', 'lan', ...(opts.secondLan ? ['lan2'] : [])],
+    links: [{ a: 'gw', b: 'lan', subnet: opts.subnet }, ...(opts.secondLan ? [{ a: 'gw', b: 'lan2', subnet: opts.secondLan }] : [])],
+  });
   const phones: BaresipPhone[] = [];
   const sipps: SippProcess[] = [];
   let gw: GatewayUnderTest | undefined;
@@ -95,6 +121,8 @@ export async function createPbxWorld(opts: { subnet: string; practice?: Record<s
   }
   const gwAddr = topo.addr('gw', 'lan');
   const lanAddr = topo.addr('lan', 'gw');
+  const gwAddr2 = opts.secondLan ? topo.addr('gw', 'lan2') : null;
+  const lan2Addr = opts.secondLan ? topo.addr('lan2', 'gw') : null;
   const started = gw;
   let files = 0;
   const injection = (ext: string, target?: string, password?: string): string => {
@@ -125,6 +153,8 @@ export async function createPbxWorld(opts: { subnet: string; practice?: Record<s
     gw,
     gwAddr,
     lanAddr,
+    gwAddr2,
+    lan2Addr,
     phones,
     close,
     injection,
@@ -169,13 +199,15 @@ export async function createPbxWorld(opts: { subnet: string; practice?: Record<s
     callEnded: (match = () => true, timeoutMs = 10_000) => started.waitForLog((l) => l.msg === 'call ended' && match(l), timeoutMs),
     phone: async (p) => {
       const ext = EXTENSIONS.find((e) => e.number === p.ext);
+      const on = p.on ?? 'lan';
+      if (on === 'lan2' && !lan2Addr) throw new Error('this world has no second LAN (createPbxWorld secondLan)');
       const phone = await BaresipPhone.start({
         name: p.name,
-        netns: topo.ns('lan'),
-        listenIp: lanAddr,
+        netns: topo.ns(on),
+        listenIp: on === 'lan2' ? lan2Addr! : lanAddr,
         sipPort: p.sipPort,
         user: p.ext,
-        registrar: { host: gwAddr, port: 5060, password: p.password ?? ext?.password ?? 'none', regintSec: 300, transport: p.transport ?? 'udp' },
+        registrar: { host: on === 'lan2' ? gwAddr2! : gwAddr, port: 5060, password: p.password ?? ext?.password ?? 'none', regintSec: 300, transport: p.transport ?? 'udp' },
         toneWav: await makeTone({ path: join(dir, `${p.name}.wav`), freqHz: p.freqHz, seconds: 60 }),
         workDir: join(dir, p.name),
         answerMode: p.answerMode ?? 'auto',

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 EXAMPLE ?= ../shared/examples/gateway.json
 DATA ?= ./var
 # Debian packages the integration tests and benchmarks drive as real peers.
-DEB_PACKAGES := baresip-core sip-tester mosquitto sox socat kamailio kamailio-tls-modules iproute2 openssl
+DEB_PACKAGES := baresip-core sip-tester mosquitto sox socat kamailio kamailio-tls-modules iproute2 nftables openssl
 
 .PHONY: all deps deps-npm deps-deb build typecheck lint test test-unit test-integration run bench image ota-bundle qemu-smoke clean
 BOARD ?= x86-poe

@@ -96,7 +96,7 @@ if ! grep -q 'WATCHDOG=1' "$app/dist/cli.js"; then
 fi
 
 # ------------------------------------------------------------ root file system
-packages="systemd,systemd-sysv,systemd-resolved,systemd-timesyncd,udev,dbus,kmod,iproute2,iputils-ping,openssl,ca-certificates,socat,procps,e2fsprogs,dosfstools,initramfs-tools,usb-modeswitch,libqmi-utils,less"
+packages="systemd,systemd-sysv,systemd-resolved,systemd-timesyncd,udev,dbus,kmod,iproute2,nftables,iputils-ping,openssl,ca-certificates,socat,procps,e2fsprogs,dosfstools,initramfs-tools,usb-modeswitch,libqmi-utils,less"
 case "$ARCH" in
   amd64) packages="$packages,linux-image-amd64,grub-common" ;;
   arm64) packages="$packages,linux-image-arm64,raspi-firmware,firmware-brcm80211" ;;

@@ -89,8 +89,9 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const sip: SipStack = await startSipStack({ listen, ...(tls ? { tls } : {}), logger: options.logger, clock });
     cleanups.unshift(() => sip.close());
     // Media (issue 2): forwarded by worker threads unless device.media.workers is 0.
-    const relay = await startGatewayMedia({ device, practice, clock, logger: options.logger });
-    cleanups.unshift(() => relay.close());
+    const media = await startGatewayMedia({ device, practice, clock, logger: options.logger });
+    cleanups.unshift(() => media.close());
+    const relay = media.anchor;
 
     const timers = practice?.sip.sessionTimers;
     const ua = new UserAgentCore({
@@ -393,6 +394,7 @@ function mediaView(leg: RelayLeg | null, media: ReadonlyMap<RelayLeg, LegStats>)
     bytesIn: s.rx.bytes,
     bytesOut: s.tx.bytes,
     packetsLost: s.rx.lost,
+    forwarding: s.forwarding,
   };
 }
 

@@ -77,6 +77,11 @@ export interface MediaCounters {
   bytesIn: number;
   bytesOut: number;
   packetsLost?: number;
+  /**
+   * Who forwards this leg's RTP now: `user` (the relay) or `kernel` (the
+   * nftables fast path for steady pass-through calls between LAN phones).
+   */
+  forwarding?: 'user' | 'kernel';
 }
 
 export interface LegView {

@@ -126,6 +126,12 @@ export const MediaSchema = z.strictObject({
     .union([z.literal('auto'), z.number().int().min(0).max(16)])
     .default('auto')
     .describe('Threads that forward RTP: auto (one per CPU core, at most 4), or a number; 0 forwards on the main thread.'),
+  kernelForwarding: z
+    .enum(['auto', 'off'])
+    .default('auto')
+    .describe(
+      'Kernel fast path (nftables) for steady pass-through calls between phones on the LAN: auto uses it when nft is there and the gateway runs as root; off relays every packet in user space.',
+    ),
 });
 
 export const DeviceSchema = z.strictObject({

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   PGW_E_OTA_SLOT: 'a boot slot could not be read, written or switched',
   PGW_E_OTA_STATE: 'the OTA agent state file is unreadable or was written by a newer schema',
   PGW_E_FACTORY_RESET: 'a factory reset could not erase the data or write the new identity (it is finished at the next start)',
+  PGW_E_MEDIA_OFFLOAD: 'the kernel fast path for RTP (nftables) could not be set up or changed; media stays in user space',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

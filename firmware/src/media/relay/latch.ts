@@ -15,6 +15,11 @@ export class Latch {
   port = 0;
   private lastSeen = 0;
 
+  /** The latched source was heard by another path (the kernel fast path's counters). */
+  touch(now: number): void {
+    if (this.address !== null) this.lastSeen = now;
+  }
+
   reset(): void {
     this.address = null;
     this.port = 0;

@@ -26,9 +26,11 @@ export const LC = {
   dropDirection: 12,
   dropNoRoute: 13,
   dropCodec: 14,
+  /** 1 while the kernel fast path forwards this leg's RTP (media/offload), else 0. */
+  kernel: 15,
 } as const;
 
-/** Numbers per leg row (one spare for growth without changing the row size). */
+/** Numbers per leg row. */
 export const LEG_COUNTER_COUNT = 16;
 
 export type LegCounters = Float64Array;
@@ -38,8 +40,9 @@ export function newLegCounters(): LegCounters {
 }
 
 /** The rx/tx/dropped part of LegStats from a row. */
-export function readLegCounters(c: LegCounters): Pick<LegStats, 'rx' | 'tx' | 'dropped'> {
+export function readLegCounters(c: LegCounters): Pick<LegStats, 'rx' | 'tx' | 'dropped' | 'forwarding'> {
   return {
+    forwarding: c[LC.kernel] === 1 ? 'kernel' : 'user',
     rx: { packets: c[LC.rxPackets]!, bytes: c[LC.rxBytes]!, lastPacketAt: c[LC.rxLastAt]! || null, lost: c[LC.rxLost]!, rtcpPackets: c[LC.rxRtcp]! },
     tx: { packets: c[LC.txPackets]!, bytes: c[LC.txBytes]!, rtcpPackets: c[LC.txRtcp]!, transcoded: c[LC.txTranscoded]! },
     dropped: {

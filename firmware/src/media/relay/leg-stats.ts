@@ -39,6 +39,13 @@ export interface LegStats {
     /** The other leg cannot take this codec and it cannot be transcoded. */
     codec: number;
   };
+  /**
+   * Who forwards this leg's RTP: the relay in user space, or the kernel fast
+   * path (media/offload) once the call's media is steady pass-through. The
+   * counters include both; while the kernel forwards they are brought up to
+   * date once a second, and packet loss is counted when the leg comes back.
+   */
+  forwarding: 'user' | 'kernel';
   /** A dead-media event was raised and no RTP came since. */
   dead: boolean;
 }

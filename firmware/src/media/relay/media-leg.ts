@@ -43,6 +43,8 @@ export interface MediaLegEvents {
   dead: [DeadMediaEvent];
   latched: [LatchEvent];
   closed: [RelayLeg];
+  /** @internal new SDP applied (the relay takes the call out of the kernel fast path). */
+  reconfigured: [];
 }
 
 export interface MediaLegOptions {
@@ -96,6 +98,18 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
 
   /** @internal the counter row (see leg-counters.ts). */
   readonly counters: LegCounters;
+
+  /**
+   * @internal the kernel fast path (kernel-path.ts): while its flows are
+   * being taken out, packets to this leg wait (are dropped) so that the
+   * renumbering continues after what the kernel sent, and close() waits
+   * for the kernel to stop before the ports go back to the pool.
+   */
+  outputHeld = false;
+  /** @internal resolves when the kernel no longer forwards this leg's call; set while it may. */
+  kernelRelease: (() => Promise<void>) | null = null;
+  /** @internal not offered to the kernel again before this (monotonic ms). */
+  kernelNotBefore = 0;
 
   constructor(options: MediaLegOptions) {
     super();
@@ -159,6 +173,71 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
     this.peerLeg?.clearTranscoders();
     if (flowChanged) this.restartMonitor();
     this.log.debug({ leg: this.id, remote: next.remote, flow: next.flow, codec: next.txPrimary ? codecName(next.txPrimary.id) : null }, 'media leg configured');
+    this.emit('reconfigured');
+  }
+
+  /**
+   * @internal where this leg's RTP comes from, if the leg is ready for the
+   * kernel fast path on its side: sending and receiving, latched to an IPv4
+   * source that sent within `freshMs`, its output stream passed through
+   * unchanged (never renumbered: the kernel cannot renumber).
+   */
+  kernelSource(now: number, freshMs: number): { address: string; port: number } | null {
+    if (this.stateValue !== 'active' || this.outputHeld || this.kernelRelease !== null || now < this.kernelNotBefore) return null;
+    const f = this.config.flow;
+    if (!f.toLeg || !f.fromLeg) return null;
+    const address = this.rtpLatch.address;
+    if (address === null || address.includes(':') || now - this.lastRxMono > freshMs) return null;
+    const o = this.output;
+    if (o.outSsrc === null || o.isRewriting || o.switchPending) return null;
+    return { address, port: this.rtpLatch.port };
+  }
+
+  /**
+   * @internal the payload types `from`'s phone may send that reach this leg
+   * unchanged: the same number means a codec this leg accepted under that
+   * same number (no transcoding, no renumbering of payload types; RFC 4733
+   * events included when both sides agree on their number).
+   */
+  unchangedPayloadTypesFrom(from: MediaLeg): number[] {
+    const rx = from.config.rxPt;
+    const out: number[] = [];
+    for (let pt = 0; pt < 128; pt++) {
+      const id = rx[pt]!;
+      // 72-76 would be RTCP (RFC 5761 §4): never RTP payload types.
+      if (id >= 0 && (pt < 72 || pt > 76) && this.config.txPt.get(id) === pt) out.push(pt);
+    }
+    // Worth it only if the call's codec itself passes (not just its DTMF events).
+    const primary = this.config.txPrimary;
+    return primary && out.includes(primary.pt) ? out : [];
+  }
+
+  /** @internal what the kernel forwarded from this leg's phone since the last count. */
+  addKernelRx(packets: number, bytes: number, now: number): void {
+    const c = this.counters;
+    bump(c, LC.rxPackets, packets);
+    bump(c, LC.rxBytes, bytes);
+    c[LC.rxLastAt] = this.clock.now();
+    this.lastRxMono = now;
+    this.rtpLatch.touch(now);
+    if (this.deadReported) this.deadReported = false;
+  }
+
+  /** @internal what the kernel sent to this leg's phone since the last count. */
+  addKernelTx(packets: number, bytes: number): void {
+    bump(this.counters, LC.txPackets, packets);
+    bump(this.counters, LC.txBytes, bytes);
+  }
+
+  /**
+   * @internal the kernel has stopped forwarding: it took `rxPackets` from
+   * this leg's phone and sent `txPackets` to it in all. The loss count goes
+   * on from the sequence number those packets reached (a gap then is real
+   * loss), and the stream sent to the phone continues after them.
+   */
+  leftKernel(rxPackets: number, txPackets: number): void {
+    if (this.rxSsrc !== -1) this.rxMaxSeq = (this.rxMaxSeq + rxPackets) & 0xffff;
+    this.output.advance(txPackets);
   }
 
   /** @internal */
@@ -244,7 +323,7 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
 
   /** @internal forward one RTP packet from `from` to this leg. */
   sendRtp(buf: Buffer, len: number, codec: number, now: number, from: MediaLeg): void {
-    if (this.stateValue !== 'active') {
+    if (this.stateValue !== 'active' || this.outputHeld) {
       bump(from.counters, LC.dropNoRoute);
       return;
     }
@@ -382,6 +461,8 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
       this.peerLeg = null;
     }
     this.transcoders = new Map();
+    // The kernel may still be sending from these ports: they go back to the pool only once it stopped.
+    if (this.kernelRelease) await this.kernelRelease();
     await this.pair.close();
     this.emit('closed', this);
   }

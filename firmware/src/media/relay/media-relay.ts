@@ -22,6 +22,8 @@ import { MediaLeg } from './media-leg.js';
 import type { DeadMediaEvent, MediaAnchor, MediaRelayEvents, OpenLegOptions, RelayLeg } from './relay-api.js';
 import type { LegStats } from './leg-stats.js';
 import type { LegCounters } from './leg-counters.js';
+import type { KernelOffload } from '../offload/kernel-offload.js';
+import { KernelPath } from './kernel-path.js';
 
 export interface MediaRelayOptions {
   clock: Clock;
@@ -33,6 +35,8 @@ export interface MediaRelayOptions {
   deadCheckIntervalMs?: number;
   /** A latched source silent this long may be replaced by another (default 2 s). */
   relatchAfterMs?: number;
+  /** The kernel fast path for steady pass-through calls (kernel-path.ts); absent: every packet in user space. */
+  offload?: KernelOffload | null;
 }
 
 export interface MediaBridge {
@@ -55,6 +59,7 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaA
   private readonly legSet = new Set<MediaLeg>();
   private sweepTimer: TimerHandle | null = null;
   private nextId = 1;
+  private readonly kernel: KernelPath | null;
 
   constructor(options: MediaRelayOptions) {
     super();
@@ -64,6 +69,7 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaA
     this.deadAfterMs = options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
     this.checkEveryMs = Math.max(10, Math.min(options.deadCheckIntervalMs ?? 1000, Math.floor(this.deadAfterMs / 2)));
     this.relatchAfterMs = options.relatchAfterMs ?? DEFAULT_RELATCH_AFTER_MS;
+    this.kernel = options.offload ? new KernelPath({ offload: options.offload, clock: this.clock, logger: this.log }) : null;
   }
 
   /** Allocate a socket pair on localAddress for one leg. Throws PGW_E_MEDIA_PORTS when the pool is exhausted. */
@@ -79,7 +85,13 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaA
       counters: options.counters,
     });
     this.legSet.add(leg);
-    leg.on('latched', (e) => this.emit('latched', e));
+    leg.on('latched', (e) => {
+      // The phone's source moved: the kernel's entry is for the old one.
+      if (e.relatch && e.kind === 'rtp') void leg.kernelRelease?.();
+      this.emit('latched', e);
+    });
+    // New SDP (hold, resume, another codec or address): back to user space, which applies it.
+    leg.on('reconfigured', () => void leg.kernelRelease?.());
     leg.once('closed', () => {
       this.legSet.delete(leg);
       if (this.legSet.size === 0) this.stopSweep();
@@ -101,6 +113,9 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaA
     if (a.peerLeg === b) return;
     this.unbridge(a);
     this.unbridge(b);
+    // Out of the kernel first: the legs hold their output until it stopped, then renumber after it.
+    void a.kernelRelease?.();
+    void b.kernelRelease?.();
     a.peerLeg = b;
     b.peerLeg = a;
     for (const leg of [a, b]) {
@@ -122,6 +137,7 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaA
     const leg = relayLeg;
     const peer = leg.peerLeg;
     if (!peer) return;
+    void leg.kernelRelease?.();
     peer.peerLeg = null;
     leg.peerLeg = null;
     this.log.debug({ a: leg.id, b: peer.id }, 'media unbridged');
@@ -159,6 +175,12 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaA
   async close(): Promise<void> {
     this.stopSweep();
     await Promise.all([...this.legSet].map((l) => l.close()));
+    await this.kernel?.leaveAll();
+  }
+
+  /** Pairs of legs the kernel fast path forwards (or is taking in or out). */
+  get kernelPairs(): number {
+    return this.kernel?.size ?? 0;
   }
 
   private startSweep(): void {
@@ -181,6 +203,7 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaA
    * media is due, so silence then is not death).
    */
   private sweep(): void {
+    this.kernel?.tick(this.legSet);
     const now = this.clock.monotonic();
     for (const leg of this.legSet) {
       const peer = leg.peerLeg;

@@ -30,6 +30,22 @@ export class StreamRenumberer {
     if (this.outSsrc !== null) this.pendingSwitch = true;
   }
 
+  /** A source change is waiting for its first packet. */
+  get switchPending(): boolean {
+    return this.pendingSwitch;
+  }
+
+  /**
+   * Packets went to this leg by another path (the kernel fast path forwards
+   * the source's packets unchanged): move the last sequence number on by
+   * that many, so that the next switch continues after them. The timestamp
+   * needs nothing: a switch advances it by the time that passed.
+   */
+  advance(packets: number): void {
+    if (this.outSsrc === null || packets <= 0) return;
+    this.lastSeq = (this.lastSeq + packets) & 0xffff;
+  }
+
   /** True when packets are rewritten (the output differs from the source). */
   get isRewriting(): boolean {
     return this.outSsrc !== null && (this.outSsrc !== this.srcSsrc || this.seqOffset !== 0 || this.tsOffset !== 0);

@@ -31,6 +31,8 @@ import type { MediaLegEvents } from './media-leg.js';
 import { DEFAULT_DEAD_AFTER_MS, DEFAULT_RELATCH_AFTER_MS } from './media-relay.js';
 import type { LegState, MediaAnchor, MediaRelayEvents, OpenLegOptions, RelayLeg } from './relay-api.js';
 import type { FromWorker, MediaWorkerData, ToWorker, WorkerErrorInfo } from './worker/protocol.js';
+import { KernelOffload } from '../offload/kernel-offload.js';
+import { spawnNft } from '../offload/nft-exec.js';
 
 export interface ThreadedMediaRelayOptions {
   logger: Logger;
@@ -45,6 +47,8 @@ export interface ThreadedMediaRelayOptions {
   recvBufferSize?: number;
   /** Nice value of the worker threads (default MEDIA_NICE: ahead of everything else on the box). */
   nice?: number;
+  /** The workers may use the kernel fast path (its nft table already installed: KernelOffload.install). */
+  kernelForwarding?: boolean;
 }
 
 /** Media threads run ahead of SIP and housekeeping when the CPUs are busy (Linux nice -10). */
@@ -263,7 +267,18 @@ class WorkerLink {
       leg.stateValue = 'closed';
       this.onLegLost(leg);
     }
-    this.start().catch((err: unknown) => this.log.error({ worker: this.index, err: err instanceof Error ? err.message : String(err) }, 'media worker could not be restarted'));
+    const restart = async (): Promise<void> => {
+      // Its flows in the kernel fast path would go on forwarding onto ports the new worker binds again.
+      if (this.data.kernel) {
+        const purged = await KernelOffload.purgePorts(spawnNft(), this.data.portMin, this.data.portMax).catch((e: unknown) => {
+          this.log.error({ worker: this.index, err: e instanceof Error ? e.message : String(e) }, 'could not remove the dead media worker\'s kernel flows');
+          return 0;
+        });
+        if (purged > 0) this.log.warn({ worker: this.index, flows: purged }, 'removed the dead media worker\'s kernel flows');
+      }
+      await this.start();
+    };
+    restart().catch((err: unknown) => this.log.error({ worker: this.index, err: err instanceof Error ? err.message : String(err) }, 'media worker could not be restarted'));
   }
 
   /** @internal */
@@ -359,6 +374,7 @@ export class ThreadedMediaRelay extends EventEmitter<MediaRelayEvents> implement
         recvBufferSize: options.recvBufferSize,
         nice: options.nice ?? MEDIA_NICE,
         logLevels,
+        kernel: options.kernelForwarding ? { portMin: options.portMin, portMax: options.portMax } : null,
       };
       this.links.push(new WorkerLink(i, data, this.log, (leg) => this.legLost(leg), (m, leg) => this.onWorkerEvent(m, leg)));
     }

@@ -34,6 +34,8 @@ export interface MediaWorkerData {
   nice: number;
   /** The levels the main logger writes; the worker sends nothing else. */
   logLevels: LogLevel[];
+  /** The kernel fast path (its table installed by the main thread), over the gateway's whole RTP range; null: off. */
+  kernel: { portMin: number; portMax: number } | null;
 }
 
 export type ToWorker =

@@ -12,6 +12,9 @@ import { RtpPortPool } from '../../rtp/port-pool.js';
 import { MediaRelay } from '../media-relay.js';
 import type { FromWorker, MediaWorkerData, ToWorker } from './protocol.js';
 import { RelayWorkerHost } from './worker-host.js';
+import { KernelOffload } from '../../offload/kernel-offload.js';
+import { spawnNft } from '../../offload/nft-exec.js';
+import { hostLinks } from '../../offload/host-links.js';
 import { postingLogger } from './posting-logger.js';
 
 const port = parentPort;
@@ -20,8 +23,13 @@ const data = workerData as MediaWorkerData;
 const post = (m: FromWorker): void => port.postMessage(m);
 const logger = postingLogger(post, data.logLevels, { worker: data.index });
 const pool = new RtpPortPool({ min: data.portMin, max: data.portMax, logger, recvBufferSize: data.recvBufferSize });
+const clock = new SystemClock();
+const offload = data.kernel
+  ? new KernelOffload({ exec: spawnNft(), links: hostLinks({ now: () => clock.monotonic() }), logger, portMin: data.kernel.portMin, portMax: data.kernel.portMax })
+  : null;
 const relay = new MediaRelay({
-  clock: new SystemClock(),
+  clock,
+  offload,
   logger,
   pool,
   deadAfterMs: data.deadAfterMs,

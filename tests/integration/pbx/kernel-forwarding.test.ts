@@ -1,0 +1,98 @@
+/**
+ * The kernel fast path with real phones: two baresip phones on the LAN call
+ * each other; once the call's media is steady the gateway hands it to
+ * nftables (GET /api/v1/calls says `forwarding: kernel` on both legs), and
+ * from then on the audio each phone hears has crossed the kernel path: the
+ * counters keep rising while the relay's sockets see nothing, each phone
+ * still hears the other's tone, from the gateway's address and ports. The
+ * nft table in the gateway's namespace shows the two flows with their
+ * counters, and they are gone when the call ends.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { CallView } from '../../../firmware/src/admin/status-provider.js';
+import { analyzeWav, withinPercent } from '../../support/audio.js';
+import { nsRun } from '../../support/netns.js';
+import { sleep, waitUntil, withTimeout } from '../../support/proc.js';
+import { createPbxWorld } from './world.js';
+
+async function nftFlows(netns: string): Promise<string> {
+  const r = await nsRun(netns, 'nft', ['list', 'map', 'netdev', 'pgw_media', 'leg_in']);
+  return r.stdout;
+}
+
+test('a steady call between LAN phones goes to the kernel, keeps its audio and counters, and comes out when it ends', async () => {
+  const w = await createPbxWorld({ subnet: '10.91.7.0/24' });
+  try {
+    await withTimeout(
+      (async () => {
+        const alice = await w.phone({ name: 'alice', ext: '201', freqHz: 1000, sipPort: 5060 });
+        const bob = await w.phone({ name: 'bob', ext: '202', freqHz: 1500, sipPort: 5070 });
+        await alice.waitFor('REGISTER_OK', { timeoutMs: 10_000 });
+        await bob.waitFor('REGISTER_OK', { timeoutMs: 10_000 });
+        await alice.dial(`sip:202@${w.gwAddr}`);
+        await alice.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
+        await bob.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
+
+        const kernelCall = await waitUntil(
+          async () => {
+            const { calls } = await w.api<{ calls: CallView[] }>('/api/v1/calls');
+            const c = calls[0];
+            return c && c.legs.length === 2 && c.legs.every((l) => l.media?.forwarding === 'kernel') ? c : undefined;
+          },
+          { timeoutMs: 8_000, intervalMs: 200, what: 'both legs forwarded by the kernel' },
+        );
+        const before = kernelCall.legs.map((l) => l.media!);
+        const gwNs = w.topo.ns('gw');
+        const table = await nftFlows(gwNs);
+        for (const m of before) {
+          const [, port] = m.local.split(':');
+          assert.match(table, new RegExp(`${port} \\. ${w.lanAddr.replace(/\./g, '\\.')} \\. \\d+ \\. \\S+ counter packets \\d+`), `a kernel flow enters on ${m.local}`);
+        }
+
+        // Three seconds in the kernel: the counters (brought up from nft) keep rising, both ways.
+        await sleep(3_000);
+        const { calls } = await w.api<{ calls: CallView[] }>('/api/v1/calls');
+        const after = calls[0]!.legs.map((l) => l.media!);
+        for (let i = 0; i < 2; i++) {
+          assert.is(after[i]!.forwarding, 'kernel');
+          const gotIn = after[i]!.packetsIn - before[i]!.packetsIn;
+          const gotOut = after[i]!.packetsOut - before[i]!.packetsOut;
+          assert.ok(gotIn >= 100 && gotOut >= 100, `leg ${i}: ${gotIn} in, ${gotOut} out over 3 s in the kernel`);
+        }
+        const inKernel = await nftFlows(gwNs);
+        // One element per payload type passed unchanged; the ones carrying the call's codec counted it.
+        const byPort = new Map<string, number>();
+        for (const m of inKernel.matchAll(/(\d+) \. \S+ \. \d+ \. \S+ counter packets (\d+)/g)) byPort.set(m[1]!, (byPort.get(m[1]!) ?? 0) + Number(m[2]));
+        assert.is(byPort.size, 2, 'flows enter on the two legs\' ports');
+        for (const [port, p] of byPort) assert.ok(p >= 100, `the kernel forwarded ${p} packets entering on ${port}`);
+
+        await alice.hangup();
+        await alice.waitFor('CALL_CLOSED', { timeoutMs: 5_000 });
+        await bob.waitFor('CALL_CLOSED', { timeoutMs: 5_000 });
+        await waitUntil(async () => !/counter packets/.test(await nftFlows(gwNs)), { timeoutMs: 5_000, what: 'the kernel flows removed' });
+
+        // What each phone heard, most of it through the kernel path.
+        const heardByAlice = analyzeWav(alice.recordedWav());
+        const heardByBob = analyzeWav(bob.recordedWav());
+        assert.ok(withinPercent(heardByAlice.dominantHz, 1500), `alice heard ${heardByAlice.dominantHz} Hz`);
+        assert.ok(withinPercent(heardByBob.dominantHz, 1000), `bob heard ${heardByBob.dominantHz} Hz`);
+        assert.ok(heardByAlice.activeSec > 3, `alice heard ${heardByAlice.activeSec} s of audio`);
+        assert.ok(heardByBob.activeSec > 3, `bob heard ${heardByBob.activeSec} s of audio`);
+        for (const [who, phone] of [['alice', alice], ['bob', bob]] as const) {
+          for (const src of phone.rtpSources()) assert.is(src.ip, w.gwAddr, `${who}'s RTP came from the gateway`);
+        }
+      })(),
+      60_000,
+      'kernel forwarding test',
+    );
+  } catch (e) {
+    const lines = w.gw.proc.output.toString().split('\n').filter((l) => /kernel|nft|offload|media (bridged|latched)/.test(l));
+    console.error(lines.slice(-30).join('\n'));
+    throw e;
+  } finally {
+    await w.close();
+  }
+});
+
+test.run();

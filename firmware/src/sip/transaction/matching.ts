@@ -14,6 +14,11 @@
  *
  * Merged requests (§8.2.2.2): a request without a To tag is checked against
  * live transactions by From tag, Call-ID and CSeq.
+ *
+ * Keys are built with Array.join, not template literals: a completed
+ * transaction keeps its keys for Timer J (32 s), and V8 keeps the whole
+ * request text alive behind a string that is a slice of it (the branch, the
+ * Call-ID) or a concatenation of such slices; join copies the characters.
  */
 import { isRfc3261Branch, nameAddrTag, parseCSeq } from '../message/index.js';
 import type { SipRequest, SipResponse, Via } from '../message/types.js';
@@ -59,12 +64,12 @@ export function requestIdentity(request: SipRequest): RequestIdentity | undefine
   let target: string;
   let key: string;
   if (rfc3261) {
-    target = `${branch}|${sentBy(via)}`;
-    key = `${target}|${txMethod}`;
+    target = [branch, sentBy(via)].join('|');
+    key = [target, txMethod].join('|');
   } else {
     // RFC 2543 peers: no usable branch (§17.2.3, last paragraphs).
-    target = `2543|${request.uri}|${fromTag ?? ''}|${callId.trim()}|${cseq}|${viaText(via)}`;
-    key = `${target}|${method === 'ACK' ? '' : (toTag ?? '')}|${txMethod}`;
+    target = ['2543', request.uri, fromTag ?? '', callId.trim(), cseq, viaText(via)].join('|');
+    key = [target, method === 'ACK' ? '' : (toTag ?? ''), txMethod].join('|');
   }
   return { method, via, branch, rfc3261, callId: callId.trim(), cseq, fromTag, toTag, key, target };
 }
@@ -73,7 +78,7 @@ export function requestIdentity(request: SipRequest): RequestIdentity | undefine
 export function mergeKey(id: RequestIdentity): string | undefined {
   if (id.toTag !== undefined || id.method === 'ACK' || id.method === 'CANCEL') return undefined;
   // The parser has checked that the CSeq method is the request method.
-  return `${id.fromTag ?? ''}|${id.callId}|${id.cseq}|${id.method}`;
+  return [id.fromTag ?? '', id.callId, id.cseq, id.method].join('|');
 }
 
 /** §17.1.3: the client transaction a response belongs to. */
@@ -90,7 +95,7 @@ export function responseKey(response: SipResponse): string | undefined {
 }
 
 export function clientKey(branch: string, method: string): string {
-  return `${branch}|${method}`;
+  return [branch, method].join('|');
 }
 
 /** sent-by with the default port made explicit and the host normalised. */

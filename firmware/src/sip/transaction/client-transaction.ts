@@ -2,16 +2,22 @@
  * What INVITE and non-INVITE client transactions share (RFC 3261 §17.1):
  * sending through the transport with failures reported to the TU
  * (§17.1.4: a transport failure terminates the transaction and the TU treats
- * it like a 503, §8.1.3.1), the §18.1.1 fall-back from TCP to UDP, and
- * shielding the layer from a TU handler that throws.
+ * it like a 503, §8.1.3.1), the §18.1.1 fall-back from TCP to UDP,
+ * shielding the layer from a TU handler that throws, and retiring: handing
+ * the layer a compact record of a completed transaction
+ * (completed-transactions.ts) to absorb retransmitted responses until Timer
+ * K or D ends. As for server transactions (server-transaction.ts), `state`
+ * then reads Terminated from the record's deadline on.
  */
 import type { Clock } from '../../util/clock.js';
 import { isPgwError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { SipMessage, SipRequest, SipResponse, Via } from '../message/types.js';
-import type { Endpoint, TransportLayer } from '../transport/api.js';
+import type { Endpoint, SendOptions, TransportLayer } from '../transport/api.js';
 import { writeTopVia } from '../transport/via-stamp.js';
 import type { ClientTransaction, ClientTransactionHandlers } from './api.js';
+import { CompletedClientTx } from './completed-transactions.js';
+import { freezeRequest } from './frozen-message.js';
 import { StateMachine } from '../../util/state-machine.js';
 import type { TransitionTable } from '../../util/state-machine.js';
 import { TimerSet } from './timer-set.js';
@@ -25,6 +31,11 @@ export interface ClientTxEnv {
   timers: TimerBase;
   /** The transaction reached Terminated: forget it. */
   terminated(tx: ClientTx): void;
+  /**
+   * The transaction completed and waits only for `timer`: the layer keeps
+   * `record` in its place until then. Returns the deadline (clock.monotonic()).
+   */
+  retire(tx: ClientTx, record: CompletedClientTx, timer: 'K' | 'D'): number;
 }
 
 export interface ClientTxInit {
@@ -46,6 +57,8 @@ export interface ClientTx extends ClientTransaction {
   receive(response: SipResponse): void;
   /** Stop all timers and forget (layer shutdown). */
   abort(): void;
+  /** The record the layer keeps instead of this transaction, once retired. */
+  readonly retiredAs: CompletedClientTx | undefined;
 }
 
 export abstract class ClientTransactionBase<S extends string> implements ClientTx {
@@ -62,6 +75,9 @@ export abstract class ClientTransactionBase<S extends string> implements ClientT
   private udpFallback: ClientTxInit['udpFallback'];
   /** No message has gone out successfully yet (the §18.1.1 fall-back only applies to the first). */
   private firstSend = true;
+  private record: CompletedClientTx | undefined;
+  /** Once retired: when the record's timer ends (clock.monotonic()). */
+  private retiredUntil: number | undefined;
 
   constructor(
     protected readonly env: ClientTxEnv,
@@ -84,7 +100,12 @@ export abstract class ClientTransactionBase<S extends string> implements ClientT
   }
 
   get state(): S {
+    this.settle();
     return this.fsm.state;
+  }
+
+  get retiredAs(): CompletedClientTx | undefined {
+    return this.record;
   }
 
   abstract start(): void;
@@ -100,7 +121,7 @@ export abstract class ClientTransactionBase<S extends string> implements ClientT
   }
 
   protected send(message: SipMessage): void {
-    const options = this.tlsServerName ? { sizeRule: false, tlsServerName: this.tlsServerName } : { sizeRule: false };
+    const options = this.sendOptions();
     const first = this.firstSend;
     this.env.transport.send(message, this.destination, options).then(
       () => {
@@ -111,10 +132,24 @@ export abstract class ClientTransactionBase<S extends string> implements ClientT
   }
 
   protected terminate(): void {
-    if (this.fsm.state === this.terminatedState) return;
+    if (this.state === this.terminatedState) return;
     this.timers.cancelAll();
+    this.retiredUntil = undefined;
     this.fsm.transition(this.terminatedState);
     this.env.terminated(this);
+  }
+
+  /**
+   * Hand the layer a compact record of this completed transaction, with the
+   * ACK to send again for each retransmitted final response when there is one
+   * (INVITE, non-2xx). Only ever on an unreliable transport: Timers K and D
+   * are 0 on reliable ones.
+   */
+  protected retire(timer: 'K' | 'D', ack: SipRequest | undefined): void {
+    this.timers.cancelAll();
+    const resend = ack ? { message: freezeRequest(ack), destination: this.destination, options: this.sendOptions() } : undefined;
+    this.record = new CompletedClientTx(this.id, resend);
+    this.retiredUntil = this.env.retire(this, this.record, timer);
   }
 
   /** Call a TU handler; a TU bug must not break the transaction layer. */
@@ -126,8 +161,19 @@ export abstract class ClientTransactionBase<S extends string> implements ClientT
     }
   }
 
+  private sendOptions(): SendOptions {
+    return this.tlsServerName ? { sizeRule: false, tlsServerName: this.tlsServerName } : { sizeRule: false };
+  }
+
+  /** Past the retired record's deadline, the transaction is over. */
+  private settle(): void {
+    if (this.retiredUntil === undefined || this.env.clock.monotonic() < this.retiredUntil) return;
+    this.retiredUntil = undefined;
+    if (this.fsm.state !== this.terminatedState) this.fsm.transition(this.terminatedState);
+  }
+
   private sendFailed(err: Error, message: SipMessage, first: boolean): void {
-    if (this.fsm.state === this.terminatedState) return;
+    if (this.state === this.terminatedState) return;
     const fallback = this.udpFallback;
     if (first && fallback && message === this.request && isPgwError(err) && err.context.stage === 'connect') {
       // RFC 3261 §18.1.1: TCP was only chosen for size; it is refused, so UDP after all.

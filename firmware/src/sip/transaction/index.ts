@@ -7,7 +7,7 @@ export type {
   TransactionLayer,
   TransactionUser,
 } from './api.js';
-export { SipTransactionLayer, createTransactionLayer } from './transaction-layer.js';
+export { DEFAULT_MAX_COMPLETED_NON_INVITE, SipTransactionLayer, createTransactionLayer } from './transaction-layer.js';
 export type { TransactionLayerOptions } from './transaction-layer.js';
 export { startSipStack } from './sip-stack.js';
 export type { SipStack, SipStackOptions } from './sip-stack.js';

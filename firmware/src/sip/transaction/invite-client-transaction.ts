@@ -25,6 +25,9 @@
  *                                 | Terminated |
  *                                 +------------+
  *
+ * In Completed the layer keeps a compact record in place of the transaction
+ * (completed-transactions.ts), which sends the ACK again.
+ *
  * Timer B only ends the transaction in Calling: once a provisional response
  * has come, the TU decides how long to wait (and CANCELs). Timer C, the
  * proxy's guard for that wait, does not apply to a UA (§16.6).
@@ -64,7 +67,7 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
 
   receive(response: SipResponse): void {
     const status = response.status;
-    const state = this.fsm.state;
+    const state = this.state;
     switch (state) {
       case 'Calling':
       case 'Proceeding':
@@ -85,8 +88,15 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
           this.ack = nonSuccessAck(this.request, response);
           this.send(this.ack);
           this.tell('onResponse', () => this.handlers.onResponse(response));
-          if (this.t.D === 0) this.terminate();
-          else this.timers.set('D', this.t.D, () => this.terminate());
+          if (this.fsm.state !== 'Completed') return;
+          if (this.t.D === 0) {
+            this.terminate();
+            return;
+          }
+          // §17.1.1.2: until Timer D, each retransmitted final gets the ACK
+          // again; the layer's record does that from here on.
+          this.retire('D', this.ack);
+          this.ack = undefined;
         }
         return;
       case 'Completed':

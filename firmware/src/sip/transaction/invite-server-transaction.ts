@@ -33,6 +33,10 @@
  *             +---------------------+   transport error   |
  *             |     Terminated      |<--------------------+
  *             +---------------------+
+ *
+ * In Accepted and Confirmed the layer keeps a compact record in place of
+ * the transaction (completed-transactions.ts): it absorbs what these states
+ * absorb and passes Accepted's ACKs to the TU.
  */
 import { createResponse } from '../message/index.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
@@ -67,7 +71,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
 
   respond(response: SipResponse): void {
     const status = response.status;
-    const state = this.fsm.state;
+    const state = this.state;
     if (state === 'Proceeding') {
       if (status < 200) {
         this.provisional(response);
@@ -77,12 +81,15 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
       this.lastFinal = response;
       if (status < 300) {
         this.fsm.transition('Accepted');
-        this.send(response);
-        this.timers.set('L', this.t.L, () => this.terminate());
+        this.sendFinal(response);
+        // RFC 6026 §7.1: until Timer L, INVITE retransmissions are absorbed and
+        // ACKs go to the TU: the layer's record does that; nothing is resent.
+        if (this.fsm.state === 'Accepted') this.retire('L', 'Accepted', undefined);
         return;
       }
       this.fsm.transition('Completed');
-      this.send(response);
+      this.sendFinal(response);
+      if (this.fsm.state !== 'Completed') return;
       if (!this.reliable) this.armG();
       this.timers.set('H', this.t.H, () => {
         if (this.fsm.state !== 'Completed') return;
@@ -93,7 +100,6 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
     }
     if (state === 'Accepted' && status >= 200 && status < 300) {
       // RFC 6026 §8.7: the TU's 2xx retransmissions pass through.
-      this.lastFinal = response;
       this.send(response);
       return;
     }
@@ -127,7 +133,8 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
       this.timers.cancel('G', 'H');
       this.fsm.transition('Confirmed');
       if (this.t.I === 0) this.terminate();
-      else this.timers.set('I', this.t.I, () => this.terminate());
+      // §17.2.1: until Timer I, ACK retransmissions are absorbed (the layer's record).
+      else this.retire('I', 'Confirmed', undefined);
     } else if (state === 'Accepted') {
       this.env.passAck(request, inbound);
     }

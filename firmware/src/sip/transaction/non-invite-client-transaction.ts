@@ -22,8 +22,8 @@
  *       |   resp. to TU |                            |
  *       V               V                            |
  *     +-----------+                                  |
- *     | Completed |  responses absorbed              |
- *     +-----------+                                  |
+ *     | Completed |  responses absorbed (by the      |
+ *     +-----------+  layer's compact record)         |
  *          | Timer K (0 on TCP/TLS)                  |
  *          V                                         |
  *     +-----------+                                  |
@@ -61,7 +61,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
   }
 
   receive(response: SipResponse): void {
-    const state = this.fsm.state;
+    const state = this.state;
     switch (state) {
       case 'Trying':
       case 'Proceeding':
@@ -73,8 +73,10 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
         this.timers.cancel('E', 'F');
         this.fsm.transition('Completed');
         this.tell('onResponse', () => this.handlers.onResponse(response));
+        if (this.fsm.state !== 'Completed') return;
         if (this.t.K === 0) this.terminate();
-        else this.timers.set('K', this.t.K, () => this.terminate());
+        // §17.1.2.2: until Timer K, retransmitted responses are absorbed (the layer's record).
+        else this.retire('K', undefined);
         return;
       case 'Completed':
       case 'Terminated':

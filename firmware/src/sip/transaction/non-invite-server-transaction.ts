@@ -23,8 +23,8 @@
  *                        V                   V
  *    Request     +-----------+
  *    send final  |           |  further TU responses: refused
- *       +--------| Completed |
- *       +------->+-----------+
+ *       +--------| Completed |  (kept by the layer as a compact
+ *       +------->+-----------+   record: completed-transactions.ts)
  *                        |Timer J (0 on TCP/TLS)
  *                        V                 transport error (any state)
  *                  +-----------+
@@ -54,7 +54,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
   }
 
   respond(response: SipResponse): void {
-    const state = this.fsm.state;
+    const state = this.state;
     if (state !== 'Trying' && state !== 'Proceeding') this.illegal(response);
     if (response.status < 200) {
       if (state === 'Trying') this.fsm.transition('Proceeding');
@@ -64,9 +64,13 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
     }
     this.lastFinal = response;
     this.fsm.transition('Completed');
-    this.send(response);
+    this.sendFinal(response);
+    // A response with nowhere to go has already ended the transaction.
+    if (this.fsm.state !== 'Completed') return;
     if (this.t.J === 0) this.terminate();
-    else this.timers.set('J', this.t.J, () => this.terminate());
+    // §17.2.2: until Timer J, every retransmission of the request gets this
+    // response again; the layer's record does that from here on.
+    else this.retire('J', 'Completed', response);
   }
 
   retransmission(): void {

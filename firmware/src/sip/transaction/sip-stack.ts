@@ -10,6 +10,8 @@ import type { TimerBase } from './timers.js';
 
 export interface SipStackOptions extends TransportLayerOptions {
   timers?: Partial<TimerBase>;
+  /** See TransactionLayerOptions.maxCompletedNonInvite. */
+  maxCompletedNonInvite?: number;
 }
 
 export interface SipStack {
@@ -20,13 +22,14 @@ export interface SipStack {
 }
 
 export async function startSipStack(options: SipStackOptions): Promise<SipStack> {
-  const { timers, ...transportOptions } = options;
+  const { timers, maxCompletedNonInvite, ...transportOptions } = options;
   const transport = await createTransportLayer(transportOptions);
   const transactions = createTransactionLayer({
     transport,
     clock: options.clock,
     logger: options.logger,
     ...(timers ? { timers } : {}),
+    ...(maxCompletedNonInvite === undefined ? {} : { maxCompletedNonInvite }),
   });
   return {
     transport,

@@ -19,6 +19,26 @@
  * server transaction is still in Proceeding. A TU that wants to answer the
  * INVITE itself (its own 487, or a 200 that won the race) does it inside
  * onCancel; inside or later, tx.cancelled tells it a CANCEL came.
+ *
+ * Completed transactions (issue 2, memory under a REGISTER storm): once a
+ * transaction only waits for Timer J, I, L, K or D, the maps hold a compact
+ * record in its place (completed-transactions.ts), ended by one ExpiryQueue
+ * per timer. The records still absorb retransmissions, resend the final
+ * response or the ACK, pass Accepted's ACKs up, answer CANCELs and count for
+ * merged-request detection, exactly as the transactions did.
+ *
+ * Non-INVITE server records are bounded (maxCompletedNonInvite, oldest
+ * evicted first, a warning at most once a minute): they are the ones a peer
+ * can make us keep by sending requests. Evicting one only matters if its
+ * request is retransmitted later still, which then reaches the TU as a new
+ * request. For REGISTER that is harmless: a retransmission that was
+ * challenged is challenged again; one with credentials carries the
+ * nonce-count already seen, so it gets 401 stale and the phone authenticates
+ * afresh, and the location service refuses a Call-ID/CSeq it has applied
+ * (RFC 3261 §10.3 step 7). OPTIONS is answered again. Other methods are
+ * checked by their dialog's CSeq (§12.2.2). INVITE records are never evicted
+ * (a retransmitted INVITE taken as new would be a second call) nor are
+ * client ones (we start those, at our own rate).
  */
 import type { Clock } from '../../util/clock.js';
 import { PgwError } from '../../util/errors.js';
@@ -30,6 +50,8 @@ import { responseRoute } from '../transport/response-route.js';
 import { readTopVia, writeTopVia } from '../transport/via-stamp.js';
 import type { ClientTransaction, SendRequestOptions, ServerTransaction, TransactionLayer, TransactionUser } from './api.js';
 import type { ClientTx, ClientTxEnv, ClientTxInit } from './client-transaction.js';
+import { CompletedClientTx, CompletedServerTx } from './completed-transactions.js';
+import { ExpiryQueue } from './expiry-queue.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { clientKey, mergeKey, requestIdentity, responseKey } from './matching.js';
@@ -37,7 +59,7 @@ import type { RequestIdentity } from './matching.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import type { ServerTx, ServerTxEnv } from './server-transaction.js';
-import { DEFAULT_TIMER_BASE } from './timers.js';
+import { DEFAULT_TIMER_BASE, timerValues } from './timers.js';
 import type { TimerBase } from './timers.js';
 
 export interface TransactionLayerOptions {
@@ -46,35 +68,84 @@ export interface TransactionLayerOptions {
   logger: Logger;
   /** RFC 3261 T1/T2/T4 in ms (defaults 500/4000/5000). */
   timers?: Partial<TimerBase>;
+  /**
+   * At most this many completed non-INVITE server transactions kept for
+   * Timer J; beyond it the oldest is forgotten early (see the header).
+   * Default DEFAULT_MAX_COMPLETED_NON_INVITE.
+   */
+  maxCompletedNonInvite?: number;
 }
+
+/**
+ * A practice's phones re-registering all at once make a few thousand; the
+ * gateway's whole REGISTER capacity (about 5,000 transactions/s, 2,500
+ * authenticated registrations) held for 32 s would be 160,000. Past 100,000
+ * the oldest are over 20 s old, long after any retransmission but a rare
+ * lost-and-lost-again one (see the header for what happens to that).
+ */
+export const DEFAULT_MAX_COMPLETED_NON_INVITE = 100_000;
+
+/** At most one eviction warning this often. */
+const EVICTION_WARNING_MS = 60_000;
+
+type ServerEntry = ServerTx | CompletedServerTx;
+type ClientEntry = ClientTx | CompletedClientTx;
 
 export class SipTransactionLayer implements TransactionLayer {
   private readonly transport: TransportLayer;
   private readonly logger: Logger;
-  private readonly clientTxs = new Map<string, ClientTx>();
+  private readonly clientTxs = new Map<string, ClientEntry>();
   /** Server transactions by §17.2.3 key. */
-  private readonly serverTxs = new Map<string, ServerTx>();
+  private readonly serverTxs = new Map<string, ServerEntry>();
   /** Non-CANCEL server transactions by the key a CANCEL or an RFC 2543 ACK uses to find them. */
-  private readonly targets = new Map<string, ServerTx>();
-  /** Live server transactions by §8.2.2.2 merge key. */
-  private readonly merged = new Map<string, ServerTx>();
+  private readonly targets = new Map<string, ServerEntry>();
+  /** Server transactions (live or completed) by §8.2.2.2 merge key. */
+  private readonly merged = new Map<string, ServerEntry>();
+  /** Completed records by the timer that ends them. */
+  private readonly serverQueues: Record<'J' | 'I' | 'L', ExpiryQueue<CompletedServerTx>>;
+  private readonly clientQueues: Record<'K' | 'D', ExpiryQueue<CompletedClientTx>>;
+  private readonly clock: Clock;
   private readonly clientEnv: ClientTxEnv;
   private readonly serverEnv: ServerTxEnv;
   private user: TransactionUser | undefined;
   private readonly unsubscribe: () => void;
+  private closed = false;
+  private readonly maxCompletedNonInvite: number;
+  private evictedSinceWarning = 0;
+  private lastEvictionWarning = -Infinity;
 
   constructor(options: TransactionLayerOptions) {
     this.transport = options.transport;
     this.logger = options.logger.child({ component: 'sip-transaction' });
+    this.clock = options.clock;
     const timers: TimerBase = { ...DEFAULT_TIMER_BASE, ...options.timers };
+    // Records exist only where the wait is not 0, i.e. on unreliable transports
+    // for J, I, K and D (Timer L is the same on all).
+    const t = timerValues(timers, false);
+    const clock = options.clock;
+    const serverQueue = (lifetimeMs: number, max?: number): ExpiryQueue<CompletedServerTx> =>
+      new ExpiryQueue<CompletedServerTx>({
+        clock,
+        lifetimeMs,
+        onExpire: (record) => this.dropServerRecord(record),
+        ...(max === undefined ? {} : { max, onEvict: (record: CompletedServerTx) => this.evicted(record) }),
+      });
+    const clientQueue = (lifetimeMs: number): ExpiryQueue<CompletedClientTx> =>
+      new ExpiryQueue<CompletedClientTx>({ clock, lifetimeMs, onExpire: (record) => this.dropClientRecord(record) });
+    this.maxCompletedNonInvite = Math.max(1, options.maxCompletedNonInvite ?? DEFAULT_MAX_COMPLETED_NON_INVITE);
+    this.serverQueues = {
+      J: serverQueue(t.J, this.maxCompletedNonInvite),
+      I: serverQueue(t.I),
+      L: serverQueue(t.L),
+    };
+    this.clientQueues = { K: clientQueue(t.K), D: clientQueue(t.D) };
     this.clientEnv = {
       clock: options.clock,
       logger: this.logger,
       transport: this.transport,
       timers,
-      terminated: (tx) => {
-        if (this.clientTxs.get(tx.id) === tx) this.clientTxs.delete(tx.id);
-      },
+      terminated: (tx) => this.forgetClient(tx),
+      retire: (tx, record, timer) => this.retireClient(tx, record, timer),
     };
     this.serverEnv = {
       clock: options.clock,
@@ -85,6 +156,7 @@ export class SipTransactionLayer implements TransactionLayer {
       transportError: (tx, err) => this.tellUser('onTransportError', (u) => u.onTransportError?.(tx, err)),
       ackTimeout: (tx) => this.tellUser('onAckTimeout', (u) => u.onAckTimeout?.(tx)),
       passAck: (ack, inbound) => this.tellUser('onRequest', (u) => u.onRequest(ack, null, inbound)),
+      retire: (tx, record, timer) => this.retireServer(tx, record, timer),
     };
     this.unsubscribe = this.transport.onMessage((inbound) => this.receive(inbound));
   }
@@ -139,9 +211,12 @@ export class SipTransactionLayer implements TransactionLayer {
   }
 
   close(): void {
+    this.closed = true;
     this.unsubscribe();
-    for (const tx of this.clientTxs.values()) tx.abort();
-    for (const tx of this.serverTxs.values()) tx.abort();
+    for (const tx of this.clientTxs.values()) if (!(tx instanceof CompletedClientTx)) tx.abort();
+    for (const tx of this.serverTxs.values()) if (!(tx instanceof CompletedServerTx)) tx.abort();
+    for (const q of Object.values(this.serverQueues)) q.clear();
+    for (const q of Object.values(this.clientQueues)) q.clear();
     this.clientTxs.clear();
     this.serverTxs.clear();
     this.targets.clear();
@@ -168,6 +243,18 @@ export class SipTransactionLayer implements TransactionLayer {
     }
     const key = responseKey(response);
     const tx = key === undefined ? undefined : this.clientTxs.get(key);
+    if (tx instanceof CompletedClientTx) {
+      // Completed: absorbed (§17.1.2.2), or for INVITE a 300-699 gets the ACK again (§17.1.1.2).
+      const ack = tx.ack;
+      if (ack && response.status >= 300) {
+        this.transport.send(ack.message, ack.destination, ack.options).catch((err: unknown) => {
+          this.logger.debug({ tx: tx.id, err: (err as Error).message }, 'ACK not sent again; transaction ended');
+          this.dropClientRecord(tx);
+          this.clientQueues.D.delete(tx);
+        });
+      }
+      return;
+    }
     if (tx) {
       tx.receive(response);
       return;
@@ -186,6 +273,10 @@ export class SipTransactionLayer implements TransactionLayer {
       return;
     }
     const existing = this.serverTxs.get(id.key);
+    if (existing instanceof CompletedServerTx) {
+      this.retransmissionToRecord(existing);
+      return;
+    }
     if (existing) {
       existing.retransmission();
       return;
@@ -217,7 +308,7 @@ export class SipTransactionLayer implements TransactionLayer {
   }
 
   private receiveAck(ack: SipRequest, id: RequestIdentity, inbound: InboundMessage): void {
-    let tx: ServerTx | undefined;
+    let tx: ServerEntry | undefined;
     if (id.rfc3261) {
       tx = this.serverTxs.get(id.key);
     } else {
@@ -225,7 +316,12 @@ export class SipTransactionLayer implements TransactionLayer {
       const t = this.targets.get(id.target);
       if (t && t.toTag !== undefined && t.toTag === id.toTag) tx = t;
     }
-    if (tx && tx.method === 'INVITE') {
+    if (tx instanceof CompletedServerTx && tx.method === 'INVITE') {
+      // Accepted: the ACK for the 2xx goes to the TU (RFC 6026 §7.1); Confirmed: absorbed (§17.2.1).
+      if (tx.state === 'Accepted') this.tellUser('onRequest', (u) => u.onRequest(ack, null, inbound));
+      return;
+    }
+    if (tx && !(tx instanceof CompletedServerTx) && tx.method === 'INVITE') {
       tx.ack(ack, inbound);
       return;
     }
@@ -244,6 +340,7 @@ export class SipTransactionLayer implements TransactionLayer {
     // To tag SHOULD equal the one of the response to the request.
     const tag = target.toTag ?? generateTag();
     cancelTx.respond(createResponse(cancel, 200, 'OK', { toTag: tag }));
+    if (target instanceof CompletedServerTx) return;
     if (target.method !== 'INVITE' || target.finalSent || target.state !== 'Proceeding') return;
     target.markCancelled();
     const user = this.user;
@@ -274,11 +371,80 @@ export class SipTransactionLayer implements TransactionLayer {
     return tx;
   }
 
+  /** A transaction terminated (timer, transport error): forget it, or the record it retired to. */
   private forgetServer(tx: ServerTx): void {
+    const record = tx.retiredAs;
+    if (record) {
+      this.serverQueues[serverTimer(record)].delete(record);
+      this.dropServerRecord(record);
+    }
     const { key, target, merge } = tx.index;
     if (this.serverTxs.get(key) === tx) this.serverTxs.delete(key);
     if (target !== undefined && this.targets.get(target) === tx) this.targets.delete(target);
     if (merge !== undefined && this.merged.get(merge) === tx) this.merged.delete(merge);
+  }
+
+  /** The record takes the transaction's place in every map it was in. */
+  private retireServer(tx: ServerTx, record: CompletedServerTx, timer: 'J' | 'I' | 'L'): number {
+    if (this.closed) return this.clock.monotonic();
+    const { key, target, merge } = tx.index;
+    if (this.serverTxs.get(key) === tx) this.serverTxs.set(key, record);
+    if (target !== undefined && this.targets.get(target) === tx) this.targets.set(target, record);
+    if (merge !== undefined && this.merged.get(merge) === tx) this.merged.set(merge, record);
+    return this.serverQueues[timer].add(record);
+  }
+
+  private dropServerRecord(record: CompletedServerTx): void {
+    const { key, target, merge } = record;
+    if (this.serverTxs.get(key) === record) this.serverTxs.delete(key);
+    if (target !== undefined && this.targets.get(target) === record) this.targets.delete(target);
+    if (merge !== undefined && this.merged.get(merge) === record) this.merged.delete(merge);
+  }
+
+  /** §17.2.1, §17.2.2: a request retransmission reaching a completed transaction. */
+  private retransmissionToRecord(record: CompletedServerTx): void {
+    const final = record.final;
+    const to = record.resendTo();
+    // Confirmed and Accepted absorb it; non-INVITE Completed sends the final again.
+    if (!final || !to) return;
+    this.transport.send(final, to.destination, to.options).catch((err: unknown) => {
+      // §17.2.4: the transaction ends; its TU finished with it at the final response.
+      this.logger.debug({ key: record.key, err: (err as Error).message }, 'final response not sent again; transaction ended');
+      this.serverQueues[serverTimer(record)].delete(record);
+      this.dropServerRecord(record);
+    });
+  }
+
+  private evicted(record: CompletedServerTx): void {
+    this.dropServerRecord(record);
+    this.evictedSinceWarning++;
+    const now = this.clock.monotonic();
+    if (now - this.lastEvictionWarning < EVICTION_WARNING_MS) return;
+    this.logger.warn(
+      { evicted: this.evictedSinceWarning, max: this.maxCompletedNonInvite, timerJMs: this.serverQueues.J.lifetimeMs },
+      'too many completed non-INVITE transactions: the oldest are forgotten before Timer J (a REGISTER storm or a flood)',
+    );
+    this.evictedSinceWarning = 0;
+    this.lastEvictionWarning = now;
+  }
+
+  private forgetClient(tx: ClientTx): void {
+    const record = tx.retiredAs;
+    if (record) {
+      this.clientQueues[record.ack ? 'D' : 'K'].delete(record);
+      this.dropClientRecord(record);
+    }
+    if (this.clientTxs.get(tx.id) === tx) this.clientTxs.delete(tx.id);
+  }
+
+  private retireClient(tx: ClientTx, record: CompletedClientTx, timer: 'K' | 'D'): number {
+    if (this.closed) return this.clock.monotonic();
+    if (this.clientTxs.get(tx.id) === tx) this.clientTxs.set(tx.id, record);
+    return this.clientQueues[timer].add(record);
+  }
+
+  private dropClientRecord(record: CompletedClientTx): void {
+    if (this.clientTxs.get(record.id) === record) this.clientTxs.delete(record.id);
   }
 
   // ---- helpers ------------------------------------------------------------
@@ -324,6 +490,22 @@ export class SipTransactionLayer implements TransactionLayer {
       fn(user);
     } catch (err) {
       this.logger.error({ err: (err as Error).message, stack: (err as Error).stack }, `TU ${what} threw`);
+    }
+  }
+}
+
+/** The timer a server record waits for: J (non-INVITE Completed), I (Confirmed), L (Accepted). */
+function serverTimer(record: CompletedServerTx): 'J' | 'I' | 'L' {
+  switch (record.state) {
+    case 'Completed':
+      return 'J';
+    case 'Confirmed':
+      return 'I';
+    case 'Accepted':
+      return 'L';
+    default: {
+      const never: never = record.state;
+      throw new Error(`unknown state ${String(never)}`);
     }
   }
 }

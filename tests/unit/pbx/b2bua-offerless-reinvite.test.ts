@@ -75,6 +75,23 @@ test('the caller asks without an offer: the callee is asked, its offer reaches t
   assert.is(dirOf(bodyOf(ackFor(w.b, cseqOf(reB2.request)))), 'sendrecv', 'the callee learns the hold is over');
 });
 
+test('after a call set up without an offer (the answer in the first ACK), a re-INVITE without one still works', async () => {
+  const w = await answeredCall({ lateOffer: true });
+  assert.is(dirOf(legSdp(w.leg('a')).remote), 'sendrecv');
+  assert.is(mPort(legSdp(w.leg('a')).remote), 4000, 'the caller leg took the answer from the first ACK');
+  assert.is(cAddr(legSdp(w.leg('a')).local), GW_TO_A);
+  const re = w.a.send('INVITE');
+  await wait();
+  const reB = lastInvite(w.b);
+  reB.respond(200, { headers: [['Contact', '<sip:202@198.51.100.30>']], body: phoneSdp({ who: 'b', version: 2 }) });
+  await wait();
+  assert.is(re.final?.status, 200);
+  w.a.ack(w.a.cseq, phoneSdp({ who: 'a', version: 2, dir: 'inactive', pts: '8' }));
+  await wait();
+  assert.is(dirOf(bodyOf(ackFor(w.b, cseqOf(reB.request)))), 'inactive');
+  assert.is(sent(w, 'BYE'), 0);
+});
+
 test('the callee asks without an offer: the same, the other way round', async () => {
   const w = await answeredCall();
   const re = w.b.send('INVITE');

@@ -64,8 +64,11 @@ export function phoneSdp(o: { who: 'a' | 'b'; version: number; dir?: string; por
 
 export const wait = (ms = 15): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A calls 202, B answers; returns once the call is answered and both 2xx are ACKed. */
-export async function answeredCall(): Promise<RealCall> {
+/**
+ * A calls 202, B answers; returns once the call is answered and both 2xx are ACKed.
+ * `lateOffer`: A's INVITE has no SDP, so the gateway offers in its 200 and A answers in the ACK.
+ */
+export async function answeredCall(o: { lateOffer?: boolean } = {}): Promise<RealCall> {
   const h = harness();
   const ends: CallEnd[] = [];
   const stats: FakeRelayStats = { opened: 0, closed: 0 };
@@ -96,7 +99,7 @@ export async function answeredCall(): Promise<RealCall> {
     },
   };
   const invite = h.tx.receive(
-    request('INVITE', { uri: 'sip:202@10.0.0.1', from: A_FROM, to: A_TO, callId: 'call-a', cseq: 1, headers: [['Contact', `<sip:201@${A_ADDR}:5062>`]], body: phoneSdp({ who: 'a', version: 1 }) }),
+    request('INVITE', { uri: 'sip:202@10.0.0.1', from: A_FROM, to: A_TO, callId: 'call-a', cseq: 1, headers: [['Contact', `<sip:201@${A_ADDR}:5062>`]], ...(o.lateOffer ? {} : { body: phoneSdp({ who: 'a', version: 1 }) }) }),
   );
   await wait();
   const toB = h.tx.lastSent('INVITE');
@@ -124,7 +127,7 @@ export async function answeredCall(): Promise<RealCall> {
   };
   const a = phone({ from: A_FROM, to: `${A_TO};tag=${gwTagA}`, callId: 'call-a', source: PEER, cseq: 1 });
   const b = phone({ from: `<sip:202@surgery.example>;tag=phone-b`, to: `<sip:201@surgery.example>;tag=${gwTagB}`, callId: callIdB, source: B, cseq: 100 });
-  a.ack(1);
+  a.ack(1, o.lateOffer ? phoneSdp({ who: 'a', version: 1, pts: '8' }) : undefined);
   await wait();
   if (call!.state !== 'answered') throw new Error(`the call did not get answered: ${call!.state}`);
   return {

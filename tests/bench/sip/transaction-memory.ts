@@ -17,7 +17,7 @@
  * them inside the Timer J window at the default 80,000 at 2,500/s) the heap is
  * measured after GC, then again after the fake clock passes Timer J.
  *
- *   node --expose-gc --import tsx tests/bench/sip/transaction-memory.ts [--count 80000] [--rate 2500] [--snapshot 5000]
+ *   node --expose-gc --import tsx tests/bench/sip/transaction-memory.ts [--count 80000] [--rate 2500] [--max N] [--snapshot 5000]
  *
  * --snapshot N also runs N transactions between two heap snapshots and prints
  * the objects and bytes they retain per live transaction, by kind.
@@ -53,6 +53,8 @@ const { values } = parseArgs({
     phones: { type: 'string', default: '2000' },
     snapshot: { type: 'string', default: '0' },
     timeouts: { type: 'string', default: '0' },
+    /** The layer's bound on completed non-INVITE transactions (maxCompletedNonInvite); default: the layer's. */
+    max: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -61,6 +63,7 @@ const RATE = Math.max(1, Number(values.rate));
 const PHONES = Math.max(1, Number(values.phones));
 const SNAPSHOT = Math.max(0, Number(values.snapshot));
 const TIMEOUTS = Math.max(0, Number(values.timeouts));
+const MAX = values.max === undefined ? undefined : Math.max(1, Number(values.max));
 /** Longer than every timer a completed server transaction runs (Timer J, 32 s). */
 const DRAIN_MS = 40_000;
 
@@ -196,7 +199,8 @@ function buildWorld(): World {
   const auth = createDigestServer({ realm: DOMAIN, clock });
   const registrar = new Registrar({ clock, logger, location, directory: () => directory, auth, throttle });
   const transport = new BenchTransport();
-  const layer = createTransactionLayer({ transport, clock, logger });
+  // The option is passed only when asked for, so that the script runs against older layers too.
+  const layer = createTransactionLayer({ transport, clock, logger, ...(MAX === undefined ? {} : { maxCompletedNonInvite: MAX }) });
   layer.setUser({ onRequest: (request, tx, inbound) => (tx && request.method === 'REGISTER' ? registrar.handle(request, tx, inbound) : undefined) });
 
   const cseqs = new Array<number>(PHONES).fill(0);

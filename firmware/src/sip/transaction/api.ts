@@ -24,13 +24,20 @@ export interface ClientTransaction {
   readonly id: string;
   readonly request: SipRequest;
   readonly destination: Endpoint;
+  /** Reads Terminated once Timer K or D has passed (the layer then keeps only a compact record). */
   readonly state: string;
 }
 
 export interface ServerTransaction {
   readonly id: string;
+  /**
+   * The request, as long as the TU holds this object: once the transaction
+   * has completed, the layer keeps only a compact record of it
+   * (completed-transactions.ts), so a TU that lets go of it frees the request.
+   */
   readonly request: SipRequest;
   readonly inbound: InboundMessage;
+  /** Reads Terminated once Timer J, I or L has passed, whoever still holds the object. */
   readonly state: string;
   /** Send a response; the transaction retransmits it as its state machine says. */
   respond(response: SipResponse): void;

@@ -73,6 +73,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
     else this.retire('J', 'Completed', response);
   }
 
+  /** Before the final response; after it, the layer's record answers retransmissions. */
   retransmission(): void {
     const state = this.fsm.state;
     switch (state) {

@@ -33,7 +33,7 @@ test('a gateway file with only a device id gets every device default', () => {
   const r = validateGatewayFile({ device: { id: 'box-1' } });
   assert.ok(r.ok);
   if (!r.ok) return;
-  assert.equal(r.value.device, { id: 'box-1', board: GENERIC_BOARD, admin: { listen: '127.0.0.1:8080' }, media: { workers: 'auto' } });
+  assert.equal(r.value.device, { id: 'box-1', board: GENERIC_BOARD, admin: { listen: '127.0.0.1:8080' }, media: { workers: 'auto', kernelForwarding: 'auto' } });
   assert.is(r.value.practice, undefined);
   assert.is(r.value.device.cloud, undefined);
   assert.is(r.value.device.interfaces, undefined);

@@ -107,6 +107,25 @@ export function legConfigFromSdp(s: LegSdp): LegConfig {
   };
 }
 
+/**
+ * True when two configurations forward the same way: same far end, same
+ * flow, same payload numbers both ways, same primary codec. A session
+ * refresh (RFC 4028) or a re-INVITE that changes nothing for media gives
+ * the same configuration again.
+ */
+export function sameLegConfig(a: LegConfig, b: LegConfig): boolean {
+  const ra = a.remote;
+  const rb = b.remote;
+  if ((ra === null) !== (rb === null)) return false;
+  if (ra && rb && (ra.address !== rb.address || ra.port !== rb.port || ra.rtcpAddress !== rb.rtcpAddress || ra.rtcpPort !== rb.rtcpPort)) return false;
+  if (a.flow.toLeg !== b.flow.toLeg || a.flow.fromLeg !== b.flow.fromLeg) return false;
+  if (a.txPrimary?.id !== b.txPrimary?.id || a.txPrimary?.pt !== b.txPrimary?.pt) return false;
+  if (a.txPt.size !== b.txPt.size) return false;
+  for (const [id, pt] of a.txPt) if (b.txPt.get(id) !== pt) return false;
+  for (let pt = 0; pt < 128; pt++) if (a.rxPt[pt] !== b.rxPt[pt]) return false;
+  return true;
+}
+
 /** What a leg's stats say of its configuration: where its SDP sends, its codec, its flow. */
 export function describeLegConfig(c: LegConfig): Pick<LegStats, 'remote' | 'codec' | 'flow'> {
   return {

@@ -25,7 +25,7 @@ import { createTranscoder } from '../codec/transcoder.js';
 import type { PayloadTranscoder } from '../codec/transcoder.js';
 import { Latch } from './latch.js';
 import { StreamRenumberer } from './stream-renumberer.js';
-import { describeLegConfig, emptyLegConfig, legConfigFromSdp } from './leg-config.js';
+import { describeLegConfig, emptyLegConfig, legConfigFromSdp, sameLegConfig } from './leg-config.js';
 import type { LegConfig, LegSdp } from './leg-config.js';
 import { codecName, transcodableCodec } from './codec-ids.js';
 import type { LegStats } from './leg-stats.js';
@@ -173,7 +173,8 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> implements RelayLeg {
     this.peerLeg?.clearTranscoders();
     if (flowChanged) this.restartMonitor();
     this.log.debug({ leg: this.id, remote: next.remote, flow: next.flow, codec: next.txPrimary ? codecName(next.txPrimary.id) : null }, 'media leg configured');
-    this.emit('reconfigured');
+    // A session refresh or a re-INVITE that changes nothing for media leaves the kernel fast path alone.
+    if (!sameLegConfig(prev, next)) this.emit('reconfigured');
   }
 
   /**

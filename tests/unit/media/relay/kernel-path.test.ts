@@ -165,6 +165,22 @@ test('new SDP (hold) takes the pair out; a leg closing waits for the kernel to s
   }
 });
 
+test('a session refresh that changes nothing for media leaves the pair in the kernel', async () => {
+  const nft = new FakeNft();
+  const w = await call({ aCodecs: [[0, 'PCMU/8000']], bCodecs: [[0, 'PCMU/8000']], offload: nft.offload() });
+  try {
+    await intoKernel(w, nft, { a: 10, b: 20 });
+    // The same offer again with a new o= version (RFC 4028 refresh): same far end, codecs, direction.
+    const refresh = phoneSdp({ port: w.a.rtpPort, rtcpPort: w.a.rtcpPort, codecs: [[0, 'PCMU/8000']], version: 2 });
+    w.legA.setSdp({ local: negotiateAnswer({ offer: refresh, supported: ['PCMU'], localAddress: LOCAL, localPort: w.legA.rtpPort }).answer, remote: refresh });
+    await flush();
+    assert.not.ok(nft.scripts.some((s) => s.includes('delete element')), 'not taken out');
+    assert.is(w.legA.stats().forwarding, 'kernel');
+  } finally {
+    await w.close();
+  }
+});
+
 test('a pair that would need transcoding stays in user space', async () => {
   const nft = new FakeNft();
   const w = await call({ aCodecs: [[8, 'PCMA/8000']], bCodecs: [[0, 'PCMU/8000']], supported: ['PCMA', 'PCMU'], offload: nft.offload() });

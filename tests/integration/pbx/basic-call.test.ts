@@ -10,21 +10,14 @@ import type { CallView } from '../../../firmware/src/admin/status-provider.js';
 import * as assert from 'uvu/assert';
 import { analyzeWav, withinPercent } from '../../support/audio.js';
 import { sleep, withTimeout } from '../../support/proc.js';
-import { createPbxWorld } from './world.js';
+import { aliceCallsBob, createPbxWorld } from './world.js';
 
 test('two phones register with digest and call each other with media anchored on the gateway', async () => {
   const w = await createPbxWorld({ subnet: '10.91.1.0/24' });
   try {
     await withTimeout(
       (async () => {
-        const alice = await w.phone({ name: 'alice', ext: '201', freqHz: 1000, sipPort: 5060 });
-        const bob = await w.phone({ name: 'bob', ext: '202', freqHz: 1500, sipPort: 5070 });
-        await alice.waitFor('REGISTER_OK', { timeoutMs: 10_000 });
-        await bob.waitFor('REGISTER_OK', { timeoutMs: 10_000 });
-
-        await alice.dial(`sip:202@${w.gwAddr}`);
-        await alice.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
-        await bob.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
+        const { alice, bob } = await aliceCallsBob(w);
         await sleep(3_000);
         // The admin API shows the call with each leg's media: the gateway's port, and the phone's
         // address both as latched and as its SDP gave it (the same here: no NAT).

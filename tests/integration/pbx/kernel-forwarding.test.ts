@@ -14,7 +14,7 @@ import type { CallView } from '../../../firmware/src/admin/status-provider.js';
 import { analyzeWav, withinPercent } from '../../support/audio.js';
 import { nsRun } from '../../support/netns.js';
 import { sleep, waitUntil, withTimeout } from '../../support/proc.js';
-import { createPbxWorld } from './world.js';
+import { aliceCallsBob, createPbxWorld } from './world.js';
 
 async function nftFlows(netns: string): Promise<string> {
   const r = await nsRun(netns, 'nft', ['list', 'map', 'netdev', 'pgw_media', 'leg_in']);
@@ -26,13 +26,7 @@ test('a steady call between LAN phones goes to the kernel, keeps its audio and c
   try {
     await withTimeout(
       (async () => {
-        const alice = await w.phone({ name: 'alice', ext: '201', freqHz: 1000, sipPort: 5060 });
-        const bob = await w.phone({ name: 'bob', ext: '202', freqHz: 1500, sipPort: 5070 });
-        await alice.waitFor('REGISTER_OK', { timeoutMs: 10_000 });
-        await bob.waitFor('REGISTER_OK', { timeoutMs: 10_000 });
-        await alice.dial(`sip:202@${w.gwAddr}`);
-        await alice.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
-        await bob.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
+        const { alice, bob } = await aliceCallsBob(w);
 
         const kernelCall = await waitUntil(
           async () => {

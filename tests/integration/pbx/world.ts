@@ -218,3 +218,18 @@ export async function createPbxWorld(opts: {
     },
   };
 }
+
+/**
+ * The usual two-phone call: alice (201, 1 kHz tone, port 5060) and bob (202,
+ * 1.5 kHz, port 5070) register, alice dials 202, both see the call up.
+ */
+export async function aliceCallsBob(w: PbxWorld): Promise<{ alice: BaresipPhone; bob: BaresipPhone }> {
+  const alice = await w.phone({ name: 'alice', ext: '201', freqHz: 1000, sipPort: 5060 });
+  const bob = await w.phone({ name: 'bob', ext: '202', freqHz: 1500, sipPort: 5070 });
+  await alice.waitFor('REGISTER_OK', { timeoutMs: 10_000 });
+  await bob.waitFor('REGISTER_OK', { timeoutMs: 10_000 });
+  await alice.dial(`sip:202@${w.gwAddr}`);
+  await alice.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
+  await bob.waitFor('CALL_ESTABLISHED', { timeoutMs: 10_000 });
+  return { alice, bob };
+}

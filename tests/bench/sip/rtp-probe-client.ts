@@ -29,6 +29,8 @@ export interface ProbeWindow {
   reference: PathStats;
   /** Packets that arrived twice or on the wrong socket. */
   extraReceived: number;
+  /** Per packet: its time through the gateway minus the time of the direct packet sent in the same tick (µs). */
+  pairedAddedUs: { n: number; p50: number; p99: number; max: number };
 }
 
 export interface RtpProbe {

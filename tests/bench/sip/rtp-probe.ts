@@ -70,6 +70,8 @@ type Path = 'a-to-b' | 'b-to-a' | 'direct' | 'reference';
 interface Sent {
   at: bigint;
   path: Path;
+  /** The tick it was sent in: every path sends one packet per tick, back to back. */
+  tick: number;
   receivedAt?: bigint;
 }
 
@@ -133,6 +135,14 @@ function windowReport(): Record<string, unknown> {
     direct: { sent: 0, received: 0, delaysUs: [] },
     reference: { sent: 0, received: 0, delaysUs: [] },
   };
+  // Per tick, the direct packet's delay: a packet through the gateway minus the direct one sent with
+  // it is what the gateway added to that packet, free of what both paths paid alike (the probe's own
+  // wait for a CPU to send and to read them).
+  const directByTick = new Map<number, number>();
+  for (const s of sent.values()) {
+    if (s.path === 'direct' && s.receivedAt !== undefined && s.at >= windowStart && s.at < end) directByTick.set(s.tick, Number(s.receivedAt - s.at) / 1000);
+  }
+  const pairedUs: number[] = [];
   for (const [seq, s] of sent) {
     if (s.at < windowStart) {
       sent.delete(seq);
@@ -143,7 +153,10 @@ function windowReport(): Record<string, unknown> {
     p.sent++;
     if (s.receivedAt !== undefined) {
       p.received++;
-      p.delaysUs.push(Number(s.receivedAt - s.at) / 1000);
+      const d = Number(s.receivedAt - s.at) / 1000;
+      p.delaysUs.push(d);
+      const direct = directByTick.get(s.tick);
+      if ((s.path === 'a-to-b' || s.path === 'b-to-a') && direct !== undefined) pairedUs.push(d - direct);
     }
     sent.delete(seq);
   }
@@ -166,6 +179,11 @@ function windowReport(): Record<string, unknown> {
     bToA: summary(per['b-to-a']),
     throughGateway: summary(gw),
     direct: summary(per.direct),
+    /** Through the gateway minus the direct packet of the same tick, per packet. */
+    pairedAddedUs: (() => {
+      const d = pairedUs.sort((x, y) => x - y);
+      return { n: d.length, p50: percentile(d, 50), p99: percentile(d, 99), max: d.length ? d[d.length - 1]! : NaN };
+    })(),
     ...(REF_PORT !== undefined ? { reference: summary(per.reference) } : {}),
     extraReceived,
   };
@@ -199,7 +217,7 @@ async function main(): Promise<void> {
     for (const [path, sock, port, ssrc] of paths) {
       const seq = probeSeq++;
       const at = now();
-      sent.set(seq, { at, path });
+      sent.set(seq, { at, path, tick: rtpSeq });
       sock.send(packet(rtpSeq, ssrc, seq, at), port, HOST);
     }
   };

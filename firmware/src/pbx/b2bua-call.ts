@@ -505,7 +505,7 @@ export class B2buaCall {
     this.offerless = exchange;
     let response: SipResponse;
     try {
-      response = await reinviteWithoutOffer(target);
+      response = await target.reinvite({ offer: false, retryGlare: false });
     } catch (e) {
       // That leg has an exchange of its own in flight: glare, seen from here (RFC 3261 §14.1).
       this.dropOfferless(exchange);
@@ -646,22 +646,6 @@ interface OfferlessExchange {
 }
 
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
-
-/**
- * A re-INVITE without a body. InviteSession.reinvite() asks the media handler for an offer when
- * given no body, and sends none when the session has no handler; it reads the handler again only
- * for the offer in the 2xx, after this returns, so the handler is set aside for the one call.
- * (A `reinvite({ offer: false })` in sip/ua would say this plainly.)
- */
-function reinviteWithoutOffer(session: InviteSession): Promise<SipResponse> {
-  const handler = session.mediaHandler;
-  session.mediaHandler = undefined;
-  try {
-    return session.reinvite({ retryGlare: false });
-  } finally {
-    session.mediaHandler = handler;
-  }
-}
 
 function statusOf(e: unknown, fallback: number): number {
   if (isPgwError(e)) {

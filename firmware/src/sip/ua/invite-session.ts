@@ -335,13 +335,16 @@ export class InviteSession {
   // ───────────────────────────── both: in the dialog ─────────────────────────────
 
   /**
-   * Send a re-INVITE (hold, resume, codec change). Without a body the media handler makes the offer.
-   * `retryGlare: false` resolves with a 491 instead of retrying after the §14.1 wait: a B2BUA
-   * relaying someone else's offer hands the 491 back to that offerer, whose retry it is.
+   * Send a re-INVITE (hold, resume, codec change). Without a body the media handler makes the offer;
+   * `offer: false` sends none, so the offer comes in the 2xx and the answer goes in the ACK
+   * (RFC 3261 §14.1; a B2BUA relaying an offerless re-INVITE). `retryGlare: false` resolves with a
+   * 491 instead of retrying after the §14.1 wait: a B2BUA relaying someone else's offer hands the
+   * 491 back to that offerer, whose retry it is.
    */
-  async reinvite(opts: { body?: SessionBody; headers?: Array<[string, string]>; retryGlare?: boolean } = {}): Promise<SipResponse> {
+  async reinvite(opts: { body?: SessionBody; offer?: boolean; headers?: Array<[string, string]>; retryGlare?: boolean } = {}): Promise<SipResponse> {
     this.assertCanOffer('INVITE');
-    const body = opts.body ?? (this.mediaHandler ? await this.mediaHandler.createOffer({ reason: 'reinvite', carrier: 'reinvite' }) : undefined);
+    const wantsOffer = opts.offer ?? true;
+    const body = opts.body ?? (wantsOffer && this.mediaHandler ? await this.mediaHandler.createOffer({ reason: 'reinvite', carrier: 'reinvite' }) : undefined);
     this.assertCanOffer('INVITE');
     return this.runOffer('INVITE', body, opts.headers ?? [], opts.retryGlare ?? true);
   }

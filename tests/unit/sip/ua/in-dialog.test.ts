@@ -86,6 +86,26 @@ test('outgoing re-INVITE: offer, 2xx answer, ACK, target refresh; 2xx retransmis
   assert.ok(log.includes('answer:reinvite'));
 });
 
+test('re-INVITE with offer: false goes without a body although a media handler could offer; the offer comes in the 2xx', async () => {
+  const h = harness();
+  const answers: string[] = [];
+  const s = uacCall(h, { media: media(answers) });
+  const p = s.reinvite({ offer: false, retryGlare: false });
+  await flush();
+  const re = h.tx.lastSent('INVITE');
+  assert.is(re.request.body.length, 0, 'no SDP in the re-INVITE');
+  re.respond(200, { headers: [['Contact', '<sip:202@198.51.100.20:5062>']], body: 'v=0\r\no=- peer 2\r\n' });
+  assert.is((await p).status, 200);
+  await flush();
+  assert.equal(answers, ['v=0\r\no=- peer 2\r\n'], 'the 2xx offer went to the media handler for the answer');
+  // Without offer: false the same session offers from its media handler.
+  const q = s.reinvite({ retryGlare: false });
+  await flush();
+  assert.is(h.tx.lastSent('INVITE').request.body.toString(), sdp('offer-reinvite').body.toString());
+  h.tx.lastSent('INVITE').respond(200, { headers: [['Contact', '<sip:202@198.51.100.20:5062>']], body: PEER_SDP });
+  await q;
+});
+
 test('outgoing re-INVITE refused (488): offer rolled back, session goes on', async () => {
   const h = harness();
   const s = uacCall(h);

@@ -14,11 +14,24 @@ import type { CallView } from '../../../firmware/src/admin/status-provider.js';
 import { analyzeWav, withinPercent } from '../../support/audio.js';
 import { nsRun } from '../../support/netns.js';
 import { sleep, waitUntil, withTimeout } from '../../support/proc.js';
-import { aliceCallsBob, createPbxWorld } from './world.js';
+import { testPractice } from '../../support/gateway.js';
+import { aliceCallsBob, createPbxWorld, EXTENSIONS, type PbxWorld } from './world.js';
 
 async function nftFlows(netns: string): Promise<string> {
   const r = await nsRun(netns, 'nft', ['list', 'map', 'netdev', 'pgw_media', 'leg_in']);
   return r.stdout;
+}
+
+/** Resolves when every leg of the (one) answered call is forwarded the given way. */
+function legsForwardedBy(w: PbxWorld, how: 'user' | 'kernel', timeoutMs: number): Promise<CallView> {
+  return waitUntil(
+    async () => {
+      const { calls } = await w.api<{ calls: CallView[] }>('/api/v1/calls');
+      const c = calls[0];
+      return c && c.legs.length === 2 && c.legs.every((l) => l.media?.forwarding === how) ? c : undefined;
+    },
+    { timeoutMs, intervalMs: 200, what: `both legs forwarded by ${how === 'kernel' ? 'the kernel' : 'the relay'}` },
+  );
 }
 
 test('a steady call between LAN phones goes to the kernel, keeps its audio and counters, and comes out when it ends', async () => {
@@ -28,14 +41,7 @@ test('a steady call between LAN phones goes to the kernel, keeps its audio and c
       (async () => {
         const { alice, bob } = await aliceCallsBob(w);
 
-        const kernelCall = await waitUntil(
-          async () => {
-            const { calls } = await w.api<{ calls: CallView[] }>('/api/v1/calls');
-            const c = calls[0];
-            return c && c.legs.length === 2 && c.legs.every((l) => l.media?.forwarding === 'kernel') ? c : undefined;
-          },
-          { timeoutMs: 8_000, intervalMs: 200, what: 'both legs forwarded by the kernel' },
-        );
+        const kernelCall = await legsForwardedBy(w, 'kernel', 8_000);
         const before = kernelCall.legs.map((l) => l.media!);
         const gwNs = w.topo.ns('gw');
         const table = await nftFlows(gwNs);
@@ -83,6 +89,45 @@ test('a steady call between LAN phones goes to the kernel, keeps its audio and c
   } catch (e) {
     const lines = w.gw.proc.output.toString().split('\n').filter((l) => /kernel|nft|offload|media (bridged|latched)/.test(l));
     console.error(lines.slice(-30).join('\n'));
+    throw e;
+  } finally {
+    await w.close();
+  }
+});
+
+test('in the kernel: hold takes the call out and resume puts it back; a phone that dies there is dead media', async () => {
+  const w = await createPbxWorld({ subnet: '10.91.8.0/24', practice: testPractice({ extensions: EXTENSIONS, calls: { deadMediaSeconds: 5 } }) });
+  try {
+    await withTimeout(
+      (async () => {
+        const { alice, bob } = await aliceCallsBob(w);
+        await legsForwardedBy(w, 'kernel', 8_000);
+
+        // Hold: new SDP (sendonly/recvonly) takes the pair back to the relay, which applies it.
+        await alice.hold();
+        await legsForwardedBy(w, 'user', 5_000);
+        await sleep(1_500);
+        assert.not.ok(/counter packets/.test(await nftFlows(w.topo.ns('gw'))), 'no kernel flow while on hold');
+        // Resume: steady again, so back in the kernel (after the 3 s pause a pair takes before going back).
+        await alice.resume();
+        await legsForwardedBy(w, 'kernel', 10_000);
+
+        // Bob's phone dies without a BYE: the kernel's counter for his leg stops, and the relay,
+        // which reads it each second, finds the leg silent for deadMediaSeconds and ends the call.
+        const killedAt = Date.now();
+        await bob.proc.stop({ signal: 'SIGKILL' });
+        await alice.waitFor('CALL_CLOSED', { timeoutMs: 12_000 });
+        const after = Date.now() - killedAt;
+        assert.ok(after >= 4_000 && after <= 9_000, `hung up ${after} ms after bob's phone died (deadMediaSeconds 5)`);
+        const ended = await w.callEnded((l) => l.cause === 'dead-media');
+        assert.is(ended.disposition, 'answered');
+        await waitUntil(async () => !/counter packets/.test(await nftFlows(w.topo.ns('gw'))), { timeoutMs: 5_000, what: 'the kernel flows removed' });
+      })(),
+      70_000,
+      'kernel forwarding: hold, resume, dead media',
+    );
+  } catch (e) {
+    console.error(w.gw.proc.output.toString().split('\n').filter((l) => /kernel|nft|offload|dead|media (bridged|latched)/.test(l)).slice(-30).join('\n'));
     throw e;
   } finally {
     await w.close();

@@ -30,6 +30,7 @@ import { callEventFor, callRecordFor } from './wiring/call-reporting.js';
 import { LivePractice } from './wiring/live-practice.js';
 import { startGatewayHardware, type GatewayHardware } from './wiring/hardware.js';
 import { startGatewayMedia } from './wiring/media.js';
+import type { GatewayMedia } from './wiring/media.js';
 import { finishPendingFactoryReset, identityDirFrom, startGatewayFactoryReset } from './wiring/factory-reset.js';
 import { startGatewayOta, type GatewayOta } from './wiring/ota-agent.js';
 import type { PracticeApplier } from './sync/ports.js';
@@ -162,7 +163,7 @@ export async function runGateway(options: GatewayOptions): Promise<RunningGatewa
     const firmware = ota.firmware;
     const startedAt = clock.now();
     const status: StatusProvider = {
-      status: (): GatewayStatus => statusOf({ practice: live.practice, device, firmware, location, pbx, uplinks, startedAt, clock }),
+      status: (): GatewayStatus => statusOf({ practice: live.practice, device, firmware, location, pbx, uplinks, startedAt, clock, media }),
       registrations: (): RegistrationView[] => registrationViews(location, clock),
       // One snapshot of the relay's counters, so each call's in and out agree exactly.
       calls: async (): Promise<CallView[]> => {
@@ -325,6 +326,7 @@ function statusOf(ctx: {
   uplinks: UplinkManager;
   startedAt: number;
   clock: Clock;
+  media: GatewayMedia;
 }): GatewayStatus {
   const { mode, uplinks } = ctx.uplinks.status();
   return {
@@ -336,6 +338,11 @@ function statusOf(ctx: {
     firmware: ctx.firmware,
     deviceId: ctx.device.id,
     uptimeSeconds: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
+    media: {
+      workers: ctx.media.workers,
+      kernelForwarding: ctx.media.kernelForwarding,
+      kernelLegs: ctx.media.anchor.stats().filter((l) => l.forwarding === 'kernel').length,
+    },
   };
 }
 

@@ -34,6 +34,11 @@ export interface GatewayStatus {
   /** Extras beyond the contract's minimum. */
   deviceId?: string;
   uptimeSeconds?: number;
+  /**
+   * How media is forwarded: media worker threads (0: the main thread), whether
+   * the kernel fast path is installed, and how many call legs it forwards now.
+   */
+  media?: { workers: number; kernelForwarding: boolean; kernelLegs: number };
 }
 
 export type SipTransportName = 'udp' | 'tcp' | 'tls';

@@ -20,6 +20,11 @@ export function formatStatus(body: unknown): string {
     ['firmware', `${str(fw.version)} (slot ${str(fw.slot)})`],
   ];
   if (s.deviceId !== undefined) rows.unshift(['device', str(s.deviceId)]);
+  if (s.media !== undefined) {
+    const m = obj(s.media);
+    const threads = m.workers === 0 ? 'main thread' : `${str(m.workers)} worker(s)`;
+    rows.push(['media', `${threads}; kernel fast path ${m.kernelForwarding === true ? `on (${str(m.kernelLegs)} legs)` : 'off'}`]);
+  }
   const lines = rows.map(([k, v]) => `${k.padEnd(15)} ${v}`);
   const uplinks = arr(s.uplinks).map(obj);
   if (uplinks.length === 0) lines.push(`${'uplinks'.padEnd(15)} none`);

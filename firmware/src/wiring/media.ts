@@ -28,6 +28,8 @@ export function mediaWorkerCount(device: Device): number {
 
 export interface GatewayMedia {
   anchor: MediaAnchor;
+  /** Media worker threads (0: forwarding on the main thread). */
+  workers: number;
   /** True when the kernel fast path is installed. */
   kernelForwarding: boolean;
   /** Closes every leg, then takes the fast path's table away. */
@@ -75,6 +77,7 @@ export async function startGatewayMedia(o: { device: Device; practice: Practice 
   }
   return {
     anchor,
+    workers,
     kernelForwarding,
     close: async () => {
       await anchor.close();

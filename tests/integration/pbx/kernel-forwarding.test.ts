@@ -42,6 +42,8 @@ test('a steady call between LAN phones goes to the kernel, keeps its audio and c
         const { alice, bob } = await aliceCallsBob(w);
 
         const kernelCall = await legsForwardedBy(w, 'kernel', 8_000);
+        const status = await w.api<{ media?: { kernelForwarding: boolean; kernelLegs: number } }>('/api/v1/status');
+        assert.equal(status.media && { on: status.media.kernelForwarding, legs: status.media.kernelLegs }, { on: true, legs: 2 }, 'the status says so too');
         const before = kernelCall.legs.map((l) => l.media!);
         const gwNs = w.topo.ns('gw');
         const table = await nftFlows(gwNs);

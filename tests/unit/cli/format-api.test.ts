@@ -11,6 +11,12 @@ test('a status from another firmware with fields missing still prints', () => {
   assert.match(formatStatus({ configVersion: null, deviceId: 'pgw-1' }), /^device {10}pgw-1\nmode[^]*config version {2}none applied/m);
 });
 
+test('the media line says who forwards: worker threads, and the kernel fast path with its legs', () => {
+  assert.match(formatStatus({ media: { workers: 2, kernelForwarding: true, kernelLegs: 4 } }), /^media {11}2 worker\(s\); kernel fast path on \(4 legs\)$/m);
+  assert.match(formatStatus({ media: { workers: 0, kernelForwarding: false, kernelLegs: 0 } }), /^media {11}main thread; kernel fast path off$/m);
+  assert.not.match(formatStatus({ mode: 'normal' }), /^media/m, 'an older firmware without it: no line');
+});
+
 test('empty lists say so', () => {
   assert.is(formatRegistrations({ registrations: [] }), 'no registrations\n');
   assert.is(formatCalls({ calls: [] }), 'no active calls\n');

@@ -469,8 +469,8 @@ export class B2buaCall {
       applyAnswer: (body, ctx) => {
         // Answers to offers the call relayed in requests come back through fork/relayMidCallOffer.
         // The answers applied here are in ACKs, to the gateway's offer in a 2xx: to an offerless
-        // re-INVITE from this leg (relayed on to the other leg), or, on the caller's leg, to a
-        // late-offer INVITE. The session reports both as ('initial', '2xx').
+        // re-INVITE from this leg (relayed on to the other leg; reason 'reinvite'), or, on the
+        // caller's leg, to a late-offer INVITE (reason 'initial').
         if (ctx.carrier !== '2xx') return;
         if (this.offerless?.from === side) {
           this.completeOfferless(side, body);
@@ -482,6 +482,13 @@ export class B2buaCall {
         }
         if (ctx.reason === 'initial' && side === 'b') return; // the callee's answer in its 2xx: answerCaller
         this.log.warn({ side }, 'an answer in an ACK that no offer of the call is waiting for: ignored');
+      },
+      answerMissing: () => {
+        // The asker's ACK came without the answer it owed: both legs keep the session they had.
+        const exchange = this.offerless;
+        if (exchange?.from !== side) return;
+        this.log.warn({ side }, 'offerless re-INVITE: the ACK brought no answer; both sides keep the session they had');
+        this.settleOfferless(exchange, 'keep');
       },
     };
   }

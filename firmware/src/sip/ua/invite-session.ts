@@ -952,16 +952,21 @@ export class InviteSession {
     rt.stop();
     this.pending2xx.delete(seq);
     const body = sessionBodyOf(ack);
+    // Before this ACK the dialog was confirmed: it acknowledges a re-INVITE, not the call's INVITE.
+    const reinvite = this.state !== 'connecting';
+    const ctx: OfferContext = { reason: reinvite ? 'reinvite' : 'initial', carrier: '2xx' };
     let failed = false;
     if (this.oa.state === 'local-offer' && this.oa.pendingOffer?.carrier === '2xx') {
       if (body) {
         this.oa.remoteAnswer(body);
         this.events.emit('answer', { body, carrier: '2xx' });
-        this.applyAnswer(body, { reason: 'initial', carrier: '2xx' });
+        this.applyAnswer(body, ctx);
       } else {
-        // RFC 3261 §13.2.2.4 / RFC 6337 §3.1: the answer was due in the ACK.
+        // RFC 3261 §13.2.2.4 / RFC 6337 §3.1: the answer was due in the ACK. A call being set up
+        // has no session without it; a running one keeps the session it had.
         this.oa.rollback();
-        failed = true;
+        if (reinvite) this.mediaHandler?.answerMissing?.(ctx);
+        else failed = true;
       }
     }
     if (this.state === 'connecting') {

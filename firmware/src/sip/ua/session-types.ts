@@ -81,6 +81,13 @@ export interface SessionMediaHandler {
   answerOffer(offer: SessionBody, ctx: OfferContext): Promise<SessionBody>;
   /** The peer answered our offer. Throwing ends the session (BYE). */
   applyAnswer?(answer: SessionBody, ctx: OfferContext): Promise<void> | void;
+  /**
+   * The ACK to a re-INVITE's 2xx came without the answer to the offer in
+   * that 2xx: the offer is withdrawn and the session goes on as it was
+   * (a running call is not ended for it; an initial INVITE's is, RFC 3261
+   * §13.2.2.4).
+   */
+  answerMissing?(ctx: OfferContext): void;
 }
 
 export interface OutgoingInviteOptions {

@@ -291,6 +291,23 @@ test('incoming offerless re-INVITE: our offer in the 200, answer in the ACK', as
   assert.is(s.remoteBody!.body.toString(), 'v=0\r\nans\r\n');
 });
 
+test('incoming offerless re-INVITE whose ACK brings no answer: the offer is withdrawn, the call goes on, the handler is told', async () => {
+  const h = harness();
+  const missing: string[] = [];
+  const s = uacCall(h, { media: { ...media(), answerMissing: (ctx) => missing.push(`${ctx.reason}/${ctx.carrier}`) } });
+  const before = s.remoteBody!.body.toString();
+  const tx = h.tx.receive(fromPeer(s, 'INVITE', 5));
+  await flush();
+  assert.is(tx.final!.status, 200);
+  h.tx.receive(fromPeer(s, 'ACK', 5));
+  await flush();
+  assert.equal(missing, ['reinvite/2xx']);
+  assert.is(s.offerAnswerState, 'stable');
+  assert.is(s.state, 'confirmed');
+  assert.is(s.remoteBody!.body.toString(), before, 'the session it had');
+  assert.is(h.tx.sent('BYE').length, 0, 'no BYE: a running call is not ended for it');
+});
+
 test('CANCEL of an incoming re-INVITE: 487 and the offer is rolled back', async () => {
   const h = harness();
   const s = uacCall(h, {

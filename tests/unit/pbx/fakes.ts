@@ -27,13 +27,25 @@ export interface FakeRelayStats {
   legs?: FakeLeg[];
 }
 
+let opening = 0;
+
+/** Legs some fake relay is still opening (each takes a real moment): tests that wait in real time wait for these too. */
+export function legsOpening(): number {
+  return opening;
+}
+
 export function fakeRelay(stats: FakeRelayStats = { opened: 0, closed: 0 }): MediaAnchor {
   let port = 20000;
   const relay = {
     openLeg: async ({ localAddress }: { localAddress: string }) => {
       stats.opened++;
       // Opening binds sockets: it takes a moment, during which other forks may ask too.
-      await new Promise((r) => setTimeout(r, 2));
+      opening++;
+      try {
+        await new Promise((r) => setTimeout(r, 2));
+      } finally {
+        opening--;
+      }
       const leg: FakeLeg = {
         localAddress,
         rtpPort: (port += 2),

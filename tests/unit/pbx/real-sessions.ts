@@ -17,7 +17,7 @@ import type { Endpoint } from '../../../firmware/src/sip/transport/api.js';
 import { silentLogger } from '../../../firmware/src/util/logger.js';
 import { request, PEER, type FakeClientTx, type FakeServerTx } from '../sip/ua/fake-transactions.js';
 import { harness, type Harness } from '../sip/ua/harness.js';
-import { fakeRelay, phoneSdpText, type FakeLeg, type FakeRelayStats } from './fakes.js';
+import { fakeRelay, legsOpening, phoneSdpText, type FakeLeg, type FakeRelayStats } from './fakes.js';
 
 export const A_ADDR = PEER.address;
 export const B: Endpoint = { protocol: 'udp', address: '198.51.100.30', port: 5060 };
@@ -62,7 +62,17 @@ export function phoneSdp(o: { who: 'a' | 'b'; version: number; dir?: string; por
   return phoneSdpText({ addr: o.who === 'a' ? A_ADDR : B.address, port: o.port ?? (o.who === 'a' ? 4000 : 5000), version: o.version, ...(o.dir ? { dir: o.dir } : {}), ...(o.pts ? { pts: o.pts } : {}) });
 }
 
-export const wait = (ms = 15): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Lets the call get on with it: `ms` of real time, and then as long as a fake relay is still
+ * opening a leg (those take real 2 ms timers, which run late on a loaded machine; the B2BUA's
+ * next message goes out as soon as the open completes).
+ */
+export async function wait(ms = 15): Promise<void> {
+  await sleep(ms);
+  for (let i = 0; legsOpening() > 0 && i < 1000; i++) await sleep(2);
+}
 
 /**
  * A calls 202, B answers; returns once the call is answered and both 2xx are ACKed.

@@ -41,14 +41,25 @@ class FakeNft {
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Both phones send one packet, then a sweep: the pair is steady and goes to the kernel. */
-async function intoKernel(w: World, nft: FakeNft, lastSeq: { a: number; b: number }): Promise<void> {
-  await w.a.send(rtp({ pt: 0, seq: lastSeq.a, ts: lastSeq.a * 160, ssrc: 0xaaaa }), w.legA.rtpPort);
+/** A re-INVITE from A (hold, resume, refresh) answered by the gateway on leg A. */
+function aOffersAgain(w: World, o: { version: number; direction?: string; withRtcp?: boolean }): void {
+  const offer = phoneSdp({ port: w.a.rtpPort, ...(o.withRtcp ? { rtcpPort: w.a.rtcpPort } : {}), codecs: [[0, 'PCMU/8000']], version: o.version, ...(o.direction ? { direction: o.direction } : {}) });
+  w.legA.setSdp({ local: negotiateAnswer({ offer, supported: ['PCMU'], localAddress: LOCAL, localPort: w.legA.rtpPort }).answer, remote: offer });
+}
+
+/** Each phone sends one packet through the gateway (A with ptA, B with ptB), then the relay sweeps. */
+async function bothSendThenSweep(w: World, o: { a: number; b: number; ptA?: number; ptB?: number }): Promise<void> {
+  await w.a.send(rtp({ pt: o.ptA ?? 0, seq: o.a, ts: o.a * 160, ssrc: 0xaaaa }), w.legA.rtpPort);
   await w.b.next();
-  await w.b.send(rtp({ pt: 0, seq: lastSeq.b, ts: lastSeq.b * 160, ssrc: 0xbbbb }), w.legB.rtpPort);
+  await w.b.send(rtp({ pt: o.ptB ?? 0, seq: o.b, ts: o.b * 160, ssrc: 0xbbbb }), w.legB.rtpPort);
   await w.a.next();
   w.clock.advance(1000);
   await flush();
+}
+
+/** Both phones send one packet, then a sweep: the pair is steady and goes to the kernel. */
+async function intoKernel(w: World, nft: FakeNft, lastSeq: { a: number; b: number }): Promise<void> {
+  await bothSendThenSweep(w, lastSeq);
   assert.ok(nft.scripts.some((s) => s.includes('add element')), 'flows added');
 }
 
@@ -143,8 +154,7 @@ test('new SDP (hold) takes the pair out; a leg closing waits for the kernel to s
   const w = await call({ aCodecs: [[0, 'PCMU/8000']], bCodecs: [[0, 'PCMU/8000']], offload: nft.offload() });
   try {
     await intoKernel(w, nft, { a: 10, b: 20 });
-    const offerHold = phoneSdp({ port: w.a.rtpPort, codecs: [[0, 'PCMU/8000']], direction: 'sendonly', version: 2 });
-    w.legA.setSdp({ local: negotiateAnswer({ offer: offerHold, supported: ['PCMU'], localAddress: LOCAL, localPort: w.legA.rtpPort }).answer, remote: offerHold });
+    aOffersAgain(w, { version: 2, direction: 'sendonly' });
     await flush();
     assert.is(nft.scripts.filter((s) => s.includes('delete element')).length, 1, 'removed on new SDP');
     // On hold: not steady, so it stays in user space however long.
@@ -153,8 +163,7 @@ test('new SDP (hold) takes the pair out; a leg closing waits for the kernel to s
     assert.is(nft.scripts.filter((s) => s.includes('add element')).length, 1);
 
     // Resume, media flows again: back in the kernel after the cooldown; then close one leg.
-    const offerResume = phoneSdp({ port: w.a.rtpPort, codecs: [[0, 'PCMU/8000']], version: 3 });
-    w.legA.setSdp({ local: negotiateAnswer({ offer: offerResume, supported: ['PCMU'], localAddress: LOCAL, localPort: w.legA.rtpPort }).answer, remote: offerResume });
+    aOffersAgain(w, { version: 3 });
     await intoKernel(w, nft, { a: 11, b: 21 });
     assert.is(nft.scripts.filter((s) => s.includes('add element')).length, 2, 'in again after resume');
     const n = nft.scripts.length;
@@ -171,8 +180,7 @@ test('a session refresh that changes nothing for media leaves the pair in the ke
   try {
     await intoKernel(w, nft, { a: 10, b: 20 });
     // The same offer again with a new o= version (RFC 4028 refresh): same far end, codecs, direction.
-    const refresh = phoneSdp({ port: w.a.rtpPort, rtcpPort: w.a.rtcpPort, codecs: [[0, 'PCMU/8000']], version: 2 });
-    w.legA.setSdp({ local: negotiateAnswer({ offer: refresh, supported: ['PCMU'], localAddress: LOCAL, localPort: w.legA.rtpPort }).answer, remote: refresh });
+    aOffersAgain(w, { version: 2, withRtcp: true });
     await flush();
     assert.not.ok(nft.scripts.some((s) => s.includes('delete element')), 'not taken out');
     assert.is(w.legA.stats().forwarding, 'kernel');
@@ -185,12 +193,7 @@ test('a pair that would need transcoding stays in user space', async () => {
   const nft = new FakeNft();
   const w = await call({ aCodecs: [[8, 'PCMA/8000']], bCodecs: [[0, 'PCMU/8000']], supported: ['PCMA', 'PCMU'], offload: nft.offload() });
   try {
-    await w.a.send(rtp({ pt: 8, seq: 1, ts: 160, ssrc: 1 }), w.legA.rtpPort);
-    await w.b.next();
-    await w.b.send(rtp({ pt: 0, seq: 1, ts: 160, ssrc: 2 }), w.legB.rtpPort);
-    await w.a.next();
-    w.clock.advance(1000);
-    await flush();
+    await bothSendThenSweep(w, { a: 1, b: 1, ptA: 8 });
     assert.not.ok(nft.scripts.some((s) => s.includes('add element')));
     assert.is(w.legA.stats().forwarding, 'user');
   } finally {
@@ -203,12 +206,7 @@ test('phones off the link (the cloud, a trunk) stay in user space', async () => 
   nft.links = { sharedDevice: () => null };
   const w = await call({ aCodecs: [[0, 'PCMU/8000']], bCodecs: [[0, 'PCMU/8000']], offload: nft.offload() });
   try {
-    await w.a.send(rtp({ pt: 0, seq: 1, ts: 160, ssrc: 1 }), w.legA.rtpPort);
-    await w.b.next();
-    await w.b.send(rtp({ pt: 0, seq: 1, ts: 160, ssrc: 2 }), w.legB.rtpPort);
-    await w.a.next();
-    w.clock.advance(1000);
-    await flush();
+    await bothSendThenSweep(w, { a: 1, b: 1 });
     assert.not.ok(nft.scripts.some((s) => s.includes('add element')));
   } finally {
     await w.close();

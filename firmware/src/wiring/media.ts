@@ -37,14 +37,15 @@ export interface GatewayMedia {
 }
 
 /** Installs the fast path's nft table; false (and why, in the log) when it cannot be used. */
-async function installKernelForwarding(device: Device, exec: NftExec, logger: Logger): Promise<boolean> {
+async function installKernelForwarding(device: Device, exec: NftExec, parent: Logger): Promise<boolean> {
   if (device.media.kernelForwarding === 'off') return false;
+  const logger = parent.child({ component: 'media' });
   try {
     await KernelOffload.install(exec);
-    logger.info({ component: 'media' }, 'kernel fast path ready: steady calls between LAN phones are forwarded by nftables');
+    logger.info('kernel fast path ready: steady calls between LAN phones are forwarded by nftables');
     return true;
   } catch (e) {
-    logger.info({ component: 'media', err: e instanceof Error ? e.message : String(e) }, 'kernel fast path unavailable (needs nft and root): every packet is relayed in user space');
+    logger.info({ err: e instanceof Error ? e.message : String(e) }, 'kernel fast path unavailable (needs nft and root): every packet is relayed in user space');
     return false;
   }
 }

@@ -72,11 +72,6 @@ export class KernelPath {
     this.log = o.logger;
   }
 
-  /** Pairs in the kernel (or on their way in or out). */
-  get size(): number {
-    return this.pairs.size;
-  }
-
   /** One sweep: offer steady pairs to the kernel, and bring the counters of those in it up to date. */
   tick(legs: Iterable<MediaLeg>): void {
     if (this.offload.enabled) {
@@ -173,7 +168,6 @@ export class KernelPath {
     for (const leg of [pair.a, pair.b]) {
       leg.outputHeld = false;
       leg.kernelRelease = null;
-      leg.counters[LC.kernel] = 0;
       leg.kernelNotBefore = notBefore;
     }
     this.pairs.delete(pair);

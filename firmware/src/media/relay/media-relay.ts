@@ -111,11 +111,10 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaA
     const a = this.own(legA);
     const b = this.own(legB);
     if (a.peerLeg === b) return;
+    // Unbridging takes each leg's old pair out of the kernel first (its output held until the
+    // kernel stopped, then renumbered after it); only a bridged pair is ever in the kernel.
     this.unbridge(a);
     this.unbridge(b);
-    // Out of the kernel first: the legs hold their output until it stopped, then renumber after it.
-    void a.kernelRelease?.();
-    void b.kernelRelease?.();
     a.peerLeg = b;
     b.peerLeg = a;
     for (const leg of [a, b]) {
@@ -176,11 +175,6 @@ export class MediaRelay extends EventEmitter<MediaRelayEvents> implements MediaA
     this.stopSweep();
     await Promise.all([...this.legSet].map((l) => l.close()));
     await this.kernel?.leaveAll();
-  }
-
-  /** Pairs of legs the kernel fast path forwards (or is taking in or out). */
-  get kernelPairs(): number {
-    return this.kernel?.size ?? 0;
   }
 
   private startSweep(): void {
